@@ -1,0 +1,36 @@
+# Two entry points used by the README's quick start and by CI (.ci/run).
+#   make demo   set up, then analyze the bundled 1080p sample video (shots, scenes, report)
+#   make test   set up with test extras (+ Chromium for the browser test), then run the tests
+PYTHON ?= python3
+VENV ?= .venv
+PIP = $(VENV)/bin/pip
+SAMPLE ?= sample_videos/photos_1080p.mp4
+
+.PHONY: setup setup-test chromium demo test lint
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# constraints.txt pins torch/torchvision to the builds this project is tested with.
+setup: $(VENV)/bin/python
+	$(PIP) install -q -c constraints.txt -e .
+
+setup-test: $(VENV)/bin/python
+	$(PIP) install -q -c constraints.txt -e '.[test]'
+
+# Headless Chromium for the report's real-browser test (Debian's package; needs root or sudo).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+demo: setup
+	$(VENV)/bin/trajectory analyze $(SAMPLE) --no-model --out trajectory-out/demo
+
+test: setup-test chromium
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

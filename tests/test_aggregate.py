@@ -1,0 +1,73 @@
+"""Aggregation: time weights, distributions, tags, smoothing and arc shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trajectory import aggregate
+from trajectory.emotions import EMOTIONS
+
+
+def test_weights_run_to_the_next_sample_but_not_past_the_shot():
+    times = np.array([0.0, 1.0, 2.0, 2.4, 3.4])
+    shot_ends = np.array([2.2, 2.2, 2.2, 4.0, 4.0])
+    assert aggregate.frame_weights(times, shot_ends) == pytest.approx([1.0, 1.0, 0.2, 1.0, 0.6])
+
+
+def test_distribution_is_time_weighted():
+    probs = np.zeros((2, 8))
+    probs[0, EMOTIONS.index("sadness")] = 1
+    probs[1, EMOTIONS.index("awe")] = 1
+    dist = aggregate.weighted_distribution(probs, np.array([3.0, 1.0]))
+    assert dist[EMOTIONS.index("sadness")] == pytest.approx(0.75)
+    assert dist.sum() == pytest.approx(1.0)
+
+
+def test_tags_are_classes_above_the_minimum_share_largest_first():
+    dist = np.array([0.2, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0, 0.7])
+    assert aggregate.film_tags(dist) == ["sadness", "amusement"]
+
+
+def test_scene_table_and_film_summary():
+    frames = pd.DataFrame(
+        {"time_s": [0.0, 1.0, 2.0, 3.0], "scene": [0, 0, 1, 1], "shot": [0, 0, 1, 1]}
+    )
+    probs = np.full((4, 8), 0.0)
+    probs[:2, EMOTIONS.index("fear")] = 1
+    probs[2:, EMOTIONS.index("contentment")] = 1
+    for i, name in enumerate(EMOTIONS):
+        frames[name] = probs[:, i]
+    frames["weight_s"] = 1.0
+    shots = pd.DataFrame(
+        {"index": [0, 1], "start_s": [0.0, 2.0], "end_s": [2.0, 4.0], "scene": [0, 1]}
+    )
+    scenes = aggregate.scene_table(frames, shots)
+    assert scenes["dominant"].to_list() == ["fear", "contentment"]
+    assert scenes["confidence"].to_list() == [1.0, 1.0]
+    film = aggregate.summarize_film(frames)
+    assert film.distribution["fear"] == 0.5 and film.valence == 0.0
+
+
+def test_smoothing_is_a_centred_moving_average_in_seconds():
+    times = np.arange(10.0)
+    values = np.where(times == 5, 1.0, 0.0)
+    smooth = aggregate.smooth_track(times, values, window_s=2.0)
+    assert smooth[4:7] == pytest.approx([1 / 3] * 3)
+    assert smooth.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "shape, arc",
+    [
+        (lambda t: t, "rags-to-riches"),
+        (lambda t: -t, "riches-to-rags"),
+        (lambda t: np.cos(2 * np.pi * t), "man-in-a-hole"),
+        (lambda t: -np.cos(2 * np.pi * t), "icarus"),
+        (lambda t: 0.001 * t, "flat"),
+    ],
+)
+def test_arc_shape(shape, arc):
+    times = np.linspace(0, 600, 601)
+    assert aggregate.arc_shape(times, 0.5 * shape(times / 600)) == arc

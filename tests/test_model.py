@@ -1,0 +1,98 @@
+"""EmotionNet checkpoints: round trip, preprocessing from the file, refusal of bad files."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from trajectory.errors import InputError
+from trajectory.model import EmotionNet, Preprocessing, load_checkpoint, save_checkpoint
+from trajectory.scoring import FrameScorer
+
+
+def test_checkpoint_round_trip_keeps_weights_and_preprocessing(tiny_checkpoint):
+    model = load_checkpoint(tiny_checkpoint)
+    assert model.preprocessing == Preprocessing(input_size=32)
+    assert model.classes[0] == "amusement" and len(model.classes) == 8
+    assert len(model.sha256) == 64
+    assert model.training == {"note": "random"}
+    head = model.net.classifier[1]
+    assert head.in_features == 512 * 7 * 7 and head.out_features == 8
+
+
+def test_scorer_returns_probabilities_in_batches(tiny_checkpoint):
+    scorer = FrameScorer(load_checkpoint(tiny_checkpoint), torch.device("cpu"), batch_size=4)
+    images = np.random.default_rng(0).integers(0, 256, size=(10, 32, 32, 3), dtype=np.uint8)
+    probs = scorer.score(images)
+    assert probs.shape == (10, 8) and probs.dtype == np.float32
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    # Batching must not change results: one-by-one equals chunked.
+    single = np.concatenate([scorer.score(images[i : i + 1]) for i in range(10)])
+    assert np.allclose(single, probs, atol=1e-5)
+
+
+class _RunsCode:
+    """A pickle payload that would create a file if unpickled unsafely."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_pickle_with_code_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "trajectory.emotionnet", "payload": _RunsCode(marker)}, path)
+    with pytest.raises(InputError, match="refused"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_raw_pickle_file_is_refused(tmp_path):
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps(_RunsCode(tmp_path / "pwned")))
+    with pytest.raises(InputError):
+        load_checkpoint(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_wrong_class_count_is_refused(tmp_path):
+    path = tmp_path / "seven.pt"
+    net = EmotionNet(num_classes=7)
+    save_checkpoint(path, net, Preprocessing(input_size=32))
+    payload = torch.load(path, weights_only=True)
+    payload["classes"] = payload["classes"][:7]
+    torch.save(payload, path)
+    with pytest.raises(InputError, match="class list"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (lambda p: p.update(format="something.else"), "not a trajectory EmotionNet checkpoint"),
+        (lambda p: p.update(arch="resnet50"), "architecture"),
+        (lambda p: p.update(version=99), "version"),
+        (lambda p: p["state_dict"].pop("classifier.1.weight"), "weights do not fit"),
+    ],
+    ids=["format", "arch", "version", "missing-weights"],
+)
+def test_foreign_checkpoints_are_refused(tmp_path, tiny_checkpoint, change, problem):
+    payload = torch.load(tiny_checkpoint, weights_only=True)
+    change(payload)
+    path = tmp_path / "other.pt"
+    torch.save(payload, path)
+    with pytest.raises(InputError, match=problem):
+        load_checkpoint(path)
+
+
+def test_truncated_checkpoint_is_refused(tmp_path, tiny_checkpoint):
+    path = tmp_path / "cut.pt"
+    path.write_bytes(tiny_checkpoint.read_bytes()[:100_000])
+    with pytest.raises(InputError, match="not a readable"):
+        load_checkpoint(path)

@@ -1,0 +1,5 @@
+"""``python -m trajectory`` runs the command line."""
+
+from trajectory.cli import run
+
+run()

@@ -1,0 +1,245 @@
+"""Probe and decode videos with PyAV: display orientation, exact presentation times, one pass.
+
+Frames come out in presentation order with their time read from the stream (``pts * time_base``),
+never from ``index / fps``, so variable-frame-rate files and edit lists (a first frame at 1.075 s)
+keep their true times. Memory does not grow with the film: frames are yielded one at a time and
+converted to RGB only at the sizes a consumer asks for.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from trajectory.errors import InputError
+
+log = logging.getLogger("trajectory")
+
+# After this many consecutive packets that fail to decode, the rest of the stream is given up.
+MAX_CONSECUTIVE_DECODE_ERRORS = 50
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about the video stream, plus what the first frame shows.
+
+    ``width``/``height`` are the display size: non-square pixels stretched out and the
+    container's rotation applied. ``duration_s`` is the declared duration (None when the
+    container declares none); the decoded end time is known only after a full pass.
+    """
+
+    path: str
+    width: int
+    height: int
+    coded_width: int
+    coded_height: int
+    rotation: int  # counter-clockwise quarter turns applied for display: 0, 1, 2 or 3
+    fps: float  # average frame rate
+    time_base: Fraction
+    start_s: float  # presentation time of the first frame
+    duration_s: float | None
+    frame_count: int | None  # declared; None when the container does not say
+    codec: str
+    title: str | None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+
+@dataclass
+class DecodedFrame:
+    """One decoded frame with its exact presentation time and how long it is shown."""
+
+    index: int
+    time_s: float
+    frame: av.VideoFrame
+    rotation: int
+
+    def to_array(self, width: int, height: int, fmt: str = "rgb24") -> np.ndarray:
+        """Returns the frame at display ``width`` x ``height`` as (height, width, 3) uint8.
+
+        Scaling happens in swscale before the rotation, so a 1080p frame costs no more than
+        its small copy. ``fmt`` is ``"rgb24"`` or ``"bgr24"`` (what OpenCV-based code expects).
+        """
+        coded_w, coded_h = (height, width) if self.rotation % 2 else (width, height)
+        array = self.frame.to_ndarray(
+            width=coded_w, height=coded_h, format=fmt, interpolation="AREA"
+        )
+        if self.rotation:
+            array = np.ascontiguousarray(np.rot90(array, self.rotation))
+        return array
+
+
+def _open(path: str) -> av.container.InputContainer:
+    if not os.path.exists(path):
+        raise InputError(path, "no such file")
+    if os.path.isdir(path):
+        raise InputError(path, "is a directory, not a video file")
+    if os.path.getsize(path) == 0:
+        raise InputError(path, "empty file")
+    try:
+        return av.open(path, metadata_errors="ignore")
+    except av.error.FFmpegError as error:
+        raise InputError(path, f"not a readable video ({error.strerror or error})") from None
+
+
+def _video_stream(path: str, container: av.container.InputContainer) -> av.VideoStream:
+    streams = [
+        s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic
+    ]
+    if not streams:
+        if container.streams.video:
+            raise InputError(path, "no video stream (audio file with cover art only)")
+        if container.streams.audio:
+            raise InputError(path, "no video stream (audio only)")
+        raise InputError(path, "no video stream")
+    return streams[0]
+
+
+def _rotation_quarter_turns(frame: av.VideoFrame) -> int:
+    # PyAV reports the display matrix angle (counter-clockwise degrees): -90 means the frame
+    # must be turned a quarter clockwise to be seen upright. np.rot90 turns counter-clockwise.
+    degrees = getattr(frame, "rotation", 0) or 0
+    return round(degrees / 90) % 4
+
+
+def _display_size(frame: av.VideoFrame, stream: av.VideoStream, turns: int) -> tuple[int, int]:
+    width, height = frame.width, frame.height
+    sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+    if sar and sar > 0 and sar != 1:
+        width = int(round(width * float(sar) / 2)) * 2  # even, like players do
+    return (height, width) if turns % 2 else (width, height)
+
+
+def _declared_duration(container: av.container.InputContainer, stream: av.VideoStream):
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Reads the stream parameters and decodes the first frame to learn its orientation and time.
+
+    Raises:
+        InputError: missing, empty or unreadable file, no video stream, or no decodable frame.
+    """
+    path = os.fspath(path)
+    with _open(path) as container:
+        stream = _video_stream(path, container)
+        first = next(_decode(path, container, stream, _ErrorCount()), None)
+        if first is None:
+            raise InputError(path, "the video stream has no decodable frame")
+        turns = _rotation_quarter_turns(first)
+        width, height = _display_size(first, stream, turns)
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        return VideoInfo(
+            path=path,
+            width=width,
+            height=height,
+            coded_width=first.width,
+            coded_height=first.height,
+            rotation=turns,
+            fps=float(rate) if rate else 0.0,
+            time_base=Fraction(stream.time_base) if stream.time_base else Fraction(1, 1000),
+            start_s=float(first.time or 0.0),
+            duration_s=_declared_duration(container, stream),
+            frame_count=stream.frames or None,
+            codec=stream.codec_context.name,
+            title=container.metadata.get("title") or None,
+        )
+
+
+class _ErrorCount:
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def _decode(path, container, stream, errors: _ErrorCount) -> Iterator[av.VideoFrame]:
+    """Yields decoded frames, counting packets that fail instead of stopping at the first."""
+    consecutive = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+            consecutive = 0
+        except av.error.FFmpegError as error:
+            errors.count += 1
+            consecutive += 1
+            log.debug("%s: decode error at packet pts=%s: %s", path, packet.pts, error)
+            if consecutive >= MAX_CONSECUTIVE_DECODE_ERRORS:
+                log.warning("%s: stream unreadable after %d errors; stopping", path, errors.count)
+                return
+            continue
+        yield from frames
+
+
+class FrameReader:
+    """Iterates over a video's frames once, in presentation order, with exact times.
+
+    After the iteration ``end_s`` is the time at which the last frame stops being shown, and
+    ``decode_errors`` the number of packets that could not be decoded.
+
+    Example::
+
+        reader = FrameReader(info)
+        for frame in reader:
+            small = frame.to_array(256, 144)
+    """
+
+    def __init__(self, info: VideoInfo, threads: int = 0):
+        self.info = info
+        self.threads = threads
+        self.decode_errors = 0
+        self.frames_read = 0
+        self.end_s: float | None = None
+        self.skipped_out_of_order = 0
+
+    def __iter__(self) -> Iterator[DecodedFrame]:
+        path = self.info.path
+        errors = _ErrorCount()
+        with _open(path) as container:
+            stream = _video_stream(path, container)
+            stream.thread_type = "AUTO"  # frame + slice threads: decoding is the CPU floor
+            if self.threads:
+                stream.thread_count = self.threads
+            previous: DecodedFrame | None = None
+            nominal = 1.0 / self.info.fps if self.info.fps > 0 else 0.04
+            try:
+                for raw in _decode(path, container, stream, errors):
+                    time_s = _frame_time(raw, previous, nominal)
+                    if previous is not None and time_s <= previous.time_s:
+                        self.skipped_out_of_order += 1  # duplicate or broken timestamp
+                        continue
+                    if previous is not None:
+                        nominal = time_s - previous.time_s  # last frame lasts like its neighbour
+                    previous = DecodedFrame(self.frames_read, time_s, raw, self.info.rotation)
+                    self.frames_read += 1
+                    yield previous
+            finally:
+                self.decode_errors = errors.count
+            if previous is not None:
+                declared = previous.frame.duration
+                shown = float(declared * stream.time_base) if declared else nominal
+                self.end_s = previous.time_s + shown
+        if errors.count:
+            log.warning(
+                "%s: %d packet(s) could not be decoded; kept the %d frames that did",
+                path,
+                errors.count,
+                self.frames_read,
+            )
+
+
+def _frame_time(frame: av.VideoFrame, previous: DecodedFrame | None, nominal: float) -> float:
+    if frame.time is not None:
+        return float(frame.time)
+    # No timestamp at all (rare, raw streams): continue the clock at the nominal rate.
+    return 0.0 if previous is None else previous.time_s + nominal
