@@ -48,7 +48,11 @@ def _guarded(run) -> None:
     except ValueError as error:  # bad argument values that click's types could not catch
         _fail(str(error), 2)
     except KeyboardInterrupt:
-        click.echo("trajectory: interrupted; no output was written", err=True)
+        click.echo(
+            "trajectory: interrupted; no output was written (scores so far are kept, "
+            "and the same command resumes from them)",
+            err=True,
+        )
         sys.exit(130)
     except Exception as error:  # a bug: say so briefly, trace only on request
         if os.environ.get("TRAJECTORY_DEBUG"):
@@ -111,8 +115,8 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
         from trajectory.video import probe_video
 
         probe_video(video)  # a bad file fails here, before torch is even imported
-        from trajectory.analyze import analyze as run_analysis
         from trajectory.model import load_checkpoint
+        from trajectory.pipeline import analyze as run_analysis
 
         checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
         if no_model and model_path:
@@ -120,11 +124,21 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
         if checkpoint is None and not no_model:
             _fail(NO_MODEL_HELP, 2)
         model = load_checkpoint(checkpoint) if checkpoint else None  # fail before decoding
-        result = run_analysis(
-            video, model, fps=fps, batch_size=batch_size, device=device, progress=not quiet
-        )
         target = out_dir or Path("trajectory-out") / Path(video).stem
+        # Scores are logged beside the output folder as they come, so an interrupted run
+        # resumes instead of scoring the film again; the log goes once the outputs are written.
+        resume_log = target.parent / f".{target.name}.scores-partial"
+        result = run_analysis(
+            video,
+            model,
+            fps=fps,
+            batch_size=batch_size,
+            device=device,
+            progress=not quiet,
+            resume_log=resume_log,
+        )
         _write(result, target, report=not no_report)
+        resume_log.unlink(missing_ok=True)
         if not quiet:
             click.echo(_summary(result, target), err=True)
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from trajectory import __version__, aggregate
-from trajectory.analyze import Analysis
 from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
+from trajectory.pipeline import Analysis
 from trajectory.timecode import format_timecode
 from trajectory.video import VideoInfo
 

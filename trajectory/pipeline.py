@@ -1,4 +1,4 @@
-"""``analyze``: one decode pass feeds shot detection and batched scoring, then aggregation.
+"""The analysis pipeline: one decode pass feeds shot detection and batched scoring.
 
 A decoder thread reads the film, feeds every frame (small copy) to the shot detector, picks the
 sampled frames and ships them in uint8 batches through a bounded queue; the calling thread scores
@@ -25,6 +25,7 @@ from trajectory import aggregate
 from trajectory.emotions import EMOTIONS, valence
 from trajectory.errors import InputError
 from trajectory.model import EmotionModel, load_checkpoint
+from trajectory.resume import ScoreLog, run_key, time_key
 from trajectory.sampling import RecentFrames, UniformSampler, brightness, colourfulness, thumbnail
 from trajectory.scoring import FrameScorer, select_device
 from trajectory.shots import ShotDetector, detection_size, group_scenes, shot_signature
@@ -100,6 +101,8 @@ class _Scan:
         self._batch_ids: list[int] = []
         self._batch_images: list[np.ndarray] = []
         self.progress: tqdm | None = None
+        self.logged: dict[int, np.ndarray] = {}  # scores from an interrupted run: time µs -> probs
+        self.reused: dict[int, np.ndarray] = {}  # sample id -> logged probs used for it
 
     def run(self) -> None:
         try:
@@ -152,7 +155,9 @@ class _Scan:
         self.samples.append(sample)
         bisect.insort(self._times, time_s)
         self._thumbs[sample.id] = thumbnail(small)
-        if image is not None:
+        if image is not None and time_key(time_s) in self.logged:
+            self.reused[sample.id] = self.logged[time_key(time_s)]
+        elif image is not None:
             self._batch_ids.append(sample.id)
             self._batch_images.append(image)
             if len(self._batch_ids) >= self.batch_size:
@@ -209,6 +214,7 @@ def analyze(
     batch_size: int = 32,
     device: str = "auto",
     progress: bool = False,
+    resume_log: str | os.PathLike | None = None,
 ) -> Analysis:
     """Decodes ``video_path`` once and returns its shots, scenes and emotion distributions.
 
@@ -218,6 +224,9 @@ def analyze(
         batch_size: frames per model call.
         device: "auto" (cuda > mps > cpu), "cpu", "cuda" or "mps".
         progress: show a progress bar on stderr.
+        resume_log: a file where scored frames are logged as they are scored; a later call
+            with the same video, model and sampling reuses them instead of scoring again.
+            The caller removes it once the results are safely written.
 
     Raises:
         InputError: the video or checkpoint cannot be used.
@@ -231,11 +240,23 @@ def analyze(
         model = load_checkpoint(model)
     scorer = FrameScorer(model, torch_device, batch_size) if model is not None else None
     scan = _Scan(info, fps, scorer.input_size if scorer else None, batch_size)
-    probabilities = _run(scan, scorer, progress)
+    log_file = None
+    if scorer is not None and resume_log is not None:
+        key = run_key(info.path, model.sha256 or "", fps, scorer.input_size)
+        log_file = ScoreLog(resume_log, key)
+        scan.logged = log_file.load()
+        if scan.logged:
+            log.warning("%s: resuming: %d frames already scored", info.path, len(scan.logged))
+    try:
+        probabilities = _run(scan, scorer, progress, log_file)
+    finally:
+        if log_file is not None:
+            log_file.close()
+    probabilities.update(scan.reused)
     return _assemble(scan, model, fps, probabilities)
 
 
-def _run(scan: _Scan, scorer: FrameScorer | None, progress: bool) -> dict[int, np.ndarray]:
+def _run(scan: _Scan, scorer, progress: bool, log_file: ScoreLog | None) -> dict[int, np.ndarray]:
     total = _film_length(scan.info)
     bar = tqdm(
         total=total,
@@ -258,7 +279,10 @@ def _run(scan: _Scan, scorer: FrameScorer | None, progress: bool) -> dict[int, n
             if isinstance(item, BaseException):
                 raise item
             ids, images = item
-            probabilities.update(zip(ids, scorer.score(images)))
+            scores = scorer.score(images)
+            probabilities.update(zip(ids, scores))
+            if log_file is not None:
+                log_file.append([scan.samples[i].time_s for i in ids], scores)
     finally:
         scan.stop.set()
         thread.join()
