@@ -97,7 +97,7 @@ class _Scan:
         self._times: list[float] = []  # sorted sample times, for "does this shot have one?"
         self._thumbs: dict[int, np.ndarray] = {}  # samples not yet settled into a shot
         self.shot_keyframes: dict[float, np.ndarray] = {}  # shot start -> thumbnail
-        self._settled_until = -math.inf
+        self._open_start = info.start_s  # start of the first shot not yet settled
         self._batch_ids: list[int] = []
         self._batch_images: list[np.ndarray] = []
         self.progress: tqdm | None = None
@@ -172,38 +172,43 @@ class _Scan:
         """Gives every shot that ended before ``upto`` a sampled frame and a keyframe.
 
         A shot is settled once no detector can still report a cut inside it (LATE_CUT_S).
+        Only shots after the last settled one are looked at, so this is cheap per frame.
         """
-        starts = [self.info.start_s] + [c.time_s for c in self.detector.cuts]
-        ends = starts[1:] + [end_s if end_s is not None else math.inf]
-        for start, end in zip(starts, ends):
-            if end <= self._settled_until or end > upto:
-                continue
-            lo, hi = bisect.bisect_left(self._times, start), bisect.bisect_left(self._times, end)
-            if lo == hi:
-                frame = self.recent.nearest(start, end)
-                if frame is None:
-                    log.warning(
-                        "%s: no frame left to score the shot at %.3f s", self.info.path, start
-                    )
-                    continue
-                image = None
-                if self.input_size:
-                    # Short shots are scored from the detection copy: full frames are not kept.
-                    rgb = np.ascontiguousarray(frame.small_bgr[..., ::-1])
-                    image = cv2.resize(rgb, (self.input_size,) * 2, interpolation=cv2.INTER_LINEAR)
-                self._add_sample(frame.time_s, frame.small_bgr, image)
+        boundaries = [c.time_s for c in self.detector.cuts_after(self._open_start)]
+        if end_s is not None:
+            boundaries.append(end_s)
+        for end in boundaries:
+            if end > upto:
+                break
+            start, self._open_start = self._open_start, end
+            if bisect.bisect_left(self._times, start) == bisect.bisect_left(self._times, end):
+                self._sample_short_shot(start, end)
             self._keep_keyframe(start, end)
-        self._settled_until = max(self._settled_until, min(upto, max(ends)))
+
+    def _sample_short_shot(self, start: float, end: float) -> None:
+        """Samples the middle frame of a shot that fell between two grid points."""
+        frame = self.recent.nearest(start, end)
+        if frame is None:
+            log.warning("%s: no frame left to score the shot at %.3f s", self.info.path, start)
+            return
+        image = None
+        if self.input_size:
+            # Scored from the detection copy: full-size frames are not kept around.
+            rgb = np.ascontiguousarray(frame.small_bgr[..., ::-1])
+            image = cv2.resize(rgb, (self.input_size,) * 2, interpolation=cv2.INTER_LINEAR)
+        self._add_sample(frame.time_s, frame.small_bgr, image)
 
     def _keep_keyframe(self, start: float, end: float) -> None:
-        inside = [s for s in self.samples if start <= s.time_s < end and s.id in self._thumbs]
+        """Keeps the thumbnail of the shot's sampled frame nearest its middle, drops the rest."""
+        inside = [self.samples[i] for i in self._thumbs if start <= self.samples[i].time_s < end]
         if not inside:
             return
-        middle = (start + min(end, inside[-1].time_s + 1.0)) / 2
+        last = max(s.time_s for s in inside)
+        middle = (start + min(end, last + 1.0)) / 2
         best = min(inside, key=lambda s: abs(s.time_s - middle))
         self.shot_keyframes[start] = self._thumbs[best.id]
         for s in inside:
-            self._thumbs.pop(s.id, None)
+            del self._thumbs[s.id]
 
 
 def analyze(

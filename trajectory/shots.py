@@ -72,7 +72,8 @@ class ShotDetector:
                 ("fade", ThresholdDetector(min_scene_len=float(min_shot_s), fade_bias=1.0))
             )
         self._times: list[float] = []
-        self._cuts: list[Cut] = []
+        self._cuts: list[Cut] = []  # sorted by time, with _cut_times alongside for bisect
+        self._cut_times: list[float] = []
         self._last_timecode: FrameTimecode | None = None
 
     def _timecode(self, time_s: float) -> FrameTimecode:
@@ -105,6 +106,11 @@ class ShotDetector:
     def cuts(self) -> list[Cut]:
         return list(self._cuts)
 
+    def cuts_after(self, time_s: float) -> list[Cut]:
+        """The cuts found so far that lie after ``time_s``, in time order."""
+        i = bisect.bisect_right(self._cut_times, time_s)
+        return self._cuts[i:]
+
     def _snap(self, seconds: float, kind: str) -> Cut:
         # Detectors may compute a cut from frame numbers (fades): name the nearest real frame.
         i = bisect.bisect_left(self._times, seconds)
@@ -127,11 +133,11 @@ class ShotDetector:
                 if cut.kind == "fade" and all(c.kind == "hard" for c in close):
                     for c in close:
                         self._cuts.remove(c)
-                    # the replaced cut may already have been handed out; callers re-read .cuts
                 else:
                     continue
             self._cuts.append(cut)
             self._cuts.sort(key=lambda c: c.time_s)
+            self._cut_times = [c.time_s for c in self._cuts]
             accepted.append(cut)
         return accepted
 
