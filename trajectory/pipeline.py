@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import queue
+import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -269,6 +270,7 @@ def _run(scan: _Scan, scorer, progress: bool, log_file: ScoreLog | None) -> dict
         unit_scale=False,
         disable=not progress,
         leave=False,
+        mininterval=0.5 if sys.stderr.isatty() else 10.0,  # logs get a line every 10 s, not 10/s
         desc=f"analyze {scan.info.name}",
         bar_format="{l_bar}{bar}| {n:.0f}/{total_fmt} s film [{elapsed}<{remaining}]",
     )

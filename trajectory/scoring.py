@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 
@@ -31,14 +33,33 @@ def select_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+COMPILE_ENV = "TRAJECTORY_COMPILE"  # "1": torch.compile the model (CPU: ~10% faster, ~1 min once)
+
+
 class FrameScorer:
     """Turns batches of uint8 RGB frames into class probabilities with one model call a batch.
 
-    On CUDA the model runs under bf16 autocast with cudnn autotuning, frames are copied from
-    pinned memory asynchronously and normalised on the GPU, so the host only ships uint8.
+    Everywhere the network runs channels-last, which oneDNN's and cuDNN's convolutions prefer
+    (on the benchmark CPU, fp32 VGG19 runs ~3-4x faster than in the default NCHW layout).
+
+    On CUDA the model runs under bf16 autocast with cudnn autotuning; frames go through one
+    reused pinned host buffer, are copied asynchronously and normalised on the GPU, so the host
+    only ships uint8. Short batches are padded to ``batch_size`` there, so cudnn tunes one shape.
+
+    On CPU the model stays fp32 (bf16 was ~2x slower on AVX-512 without AMX); with
+    ``compile=True`` (or ``TRAJECTORY_COMPILE=1``) it is compiled by torch.compile with
+    weight freezing, which pays a one-off compile of about a minute for ~10% fewer CPU seconds
+    per image: worth it for feature films, not for clips.
     """
 
-    def __init__(self, model: EmotionModel, device: torch.device, batch_size: int = 32):
+    def __init__(
+        self,
+        model: EmotionModel,
+        device: torch.device,
+        batch_size: int = 32,
+        *,
+        compile: bool | None = None,
+    ):
         if batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {batch_size}")
         self.model = model
@@ -46,8 +67,12 @@ class FrameScorer:
         self.batch_size = batch_size
         self.net = model.net.eval().to(device).to(memory_format=torch.channels_last)
         self.images_scored = 0
+        self._pinned: torch.Tensor | None = None
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True
+        if compile is None:
+            compile = os.environ.get(COMPILE_ENV, "") not in ("", "0")
+        self._forward = _compiled(self.net) if compile else self.net
 
     @property
     def input_size(self) -> int:
@@ -71,11 +96,29 @@ class FrameScorer:
         return np.concatenate(out) if out else np.zeros((0, len(self.model.classes)), np.float32)
 
     def _score_batch(self, images: np.ndarray) -> np.ndarray:
-        batch = torch.from_numpy(np.ascontiguousarray(images))
         if self.device.type == "cuda":
-            batch = batch.pin_memory().to(self.device, non_blocking=True)
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                logits = self.net(normalize(batch, self.model.preprocessing))
-        else:
-            logits = self.net(normalize(batch.to(self.device), self.model.preprocessing))
+            return self._score_cuda(images)
+        batch = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
+        logits = self._forward(normalize(batch, self.model.preprocessing))
         return torch.softmax(logits.float(), dim=1).cpu().numpy().astype(np.float32)
+
+    def _score_cuda(self, images: np.ndarray) -> np.ndarray:
+        count = len(images)
+        shape = (self.batch_size, *images.shape[1:])
+        if self._pinned is None or self._pinned.shape != shape:
+            self._pinned = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
+        self._pinned[:count].copy_(torch.from_numpy(images))
+        self._pinned[count:].zero_()  # padding: one shape for cudnn, whatever N arrives
+        batch = self._pinned.to(self.device, non_blocking=True)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            logits = self._forward(normalize(batch, self.model.preprocessing))
+        probs = torch.softmax(logits[:count].float(), dim=1).cpu()  # waits: the buffer is free
+        return probs.numpy().astype(np.float32)
+
+
+def _compiled(net: torch.nn.Module) -> torch.nn.Module:
+    """``torch.compile`` with frozen weights (constant-folded, prepacked for oneDNN)."""
+    import torch._inductor.config as inductor_config
+
+    inductor_config.freezing = True
+    return torch.compile(net, dynamic=False)
