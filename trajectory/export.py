@@ -15,7 +15,6 @@ from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 
@@ -166,10 +165,8 @@ def write_outputs(result: Analysis, out_dir: str | os.PathLike, extra: dict | No
         frames_table(result).to_csv(staging / "frames.csv", index=False)
         scenes_table(result).to_csv(staging / "scenes.csv", index=False)
         (staging / KEYFRAME_DIR).mkdir()
-        for scene, image in result.keyframes.items():
-            ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-            if ok:
-                (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(data.tobytes())
+        for scene, jpeg in result.keyframes.items():
+            (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(jpeg)
         for name, data in (extra or {}).items():
             (staging / name).write_bytes(data)
         publish(staging, out_dir)
@@ -228,11 +225,10 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         codec=video.get("codec", ""),
         title=video.get("title"),
     )
-    keyframes = {}
-    for path in sorted((out_dir / KEYFRAME_DIR).glob("scene_*.jpg")):
-        image = cv2.imread(str(path))
-        if image is not None:
-            keyframes[int(path.stem.split("_")[1])] = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    keyframes = {
+        int(path.stem.split("_")[1]): path.read_bytes()
+        for path in sorted((out_dir / KEYFRAME_DIR).glob("scene_*.jpg"))
+    }
     return Analysis(
         video=info,
         end_s=video.get("end_s", shots["end_s"].iloc[-1]),

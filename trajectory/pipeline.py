@@ -56,7 +56,7 @@ class Analysis:
         pd.DataFrame
     )  # index, start_s, end_s, first_shot, last_shot, dominant, confidence, 8 classes
     film: aggregate.FilmSummary
-    keyframes: dict[int, np.ndarray] = field(default_factory=dict)  # scene -> RGB thumbnail
+    keyframes: dict[int, bytes] = field(default_factory=dict)  # scene -> JPEG thumbnail
 
     @property
     def start_s(self) -> float:
@@ -96,8 +96,8 @@ class _Scan:
         self.stop = threading.Event()
         self.samples: list[_Sample] = []
         self._times: list[float] = []  # sorted sample times, for "does this shot have one?"
-        self._thumbs: dict[int, np.ndarray] = {}  # samples not yet settled into a shot
-        self.shot_keyframes: dict[float, np.ndarray] = {}  # shot start -> thumbnail
+        self._thumbs: dict[int, bytes] = {}  # samples not yet settled into a shot
+        self.shot_keyframes: dict[float, bytes] = {}  # shot start -> JPEG thumbnail
         self._open_start = info.start_s  # start of the first shot not yet settled
         self._batch_ids: list[int] = []
         self._batch_images: list[np.ndarray] = []
@@ -363,9 +363,7 @@ def _shot_table(scan: _Scan, end_s: float) -> pd.DataFrame:
     )
 
 
-def _scene_keyframes(
-    shot_keyframes: dict[float, np.ndarray], shots: pd.DataFrame
-) -> dict[int, np.ndarray]:
+def _scene_keyframes(shot_keyframes: dict[float, bytes], shots: pd.DataFrame) -> dict[int, bytes]:
     """Each scene's keyframe: the keyframe of its longest shot that has one."""
     keyframes = {}
     by_length = shots.assign(length=shots["end_s"] - shots["start_s"]).sort_values(

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import cv2
 import numpy as np
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
@@ -44,7 +43,6 @@ MAX_POINTS = 2000  # drawn points per track; a 2 h film at 1 fps has 7200 sample
 SMOOTHING_FRACTION = 0.02  # default smoothing window: 2% of the film ...
 SMOOTHING_MIN_S, SMOOTHING_MAX_S = 5.0, 120.0  # ... clamped to this range (seconds)
 SMOOTHING_CHOICES_S = (0.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-THUMBNAIL_QUALITY = 75  # JPEG quality of the embedded scene keyframes
 TOP_CLASSES = 3  # classes named in the hover and the scene table
 EPOCH_MS = 946_684_800_000  # 2000-01-01 00:00 UTC, the timeline's time zero
 # Containers browsers play from disk: H.264/AAC in MP4, VP8/VP9/AV1 in WebM, Theora in Ogg.
@@ -615,17 +613,10 @@ def _smoothing_words(window: float) -> str:
 
 
 def _keyframe_html(result: Analysis, scene: int) -> str:
-    image = result.keyframes.get(scene)
-    if image is None:
+    jpeg = result.keyframes.get(scene)
+    if not jpeg:
         return '<div class="thumb missing">no frame</div>'
-    ok, data = cv2.imencode(
-        ".jpg",
-        cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-        [cv2.IMWRITE_JPEG_QUALITY, THUMBNAIL_QUALITY],
-    )
-    if not ok:
-        return '<div class="thumb missing">no frame</div>'
-    uri = "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode("ascii")
+    uri = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
     return f'<img class="thumb" alt="scene {scene} keyframe" src="{uri}">'
 
 

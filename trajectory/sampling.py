@@ -75,8 +75,15 @@ def colourfulness(bgr: np.ndarray) -> float:
     return spread + 0.3 * centre
 
 
-def thumbnail(bgr: np.ndarray, width: int = 192) -> np.ndarray:
-    """A small RGB copy for the report's scene keyframes."""
+def thumbnail(bgr: np.ndarray, width: int = 192, quality: int = 80) -> bytes:
+    """A small JPEG of the frame for the report's scene keyframes.
+
+    Encoded once here; exports and reports pass the bytes on untouched, so re-rendering a
+    report never re-compresses them.
+    """
     height = max(2, round(bgr.shape[0] * width / bgr.shape[1]))
     small = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+    ok, data = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding of a keyframe failed")
+    return data.tobytes()
