@@ -25,6 +25,7 @@ import json
 import math
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
@@ -162,13 +163,13 @@ def render_report(
             "Self-contained: opens offline, nothing is fetched.</footer>",
         ]
     )
-    return PAGE.format(
+    return _asset("page.html").format(
         title=html.escape(title),
-        css=CSS,
+        css=_asset("report.css"),
         plotlyjs=get_plotlyjs(),
         body=body,
         data=script_json(payload),
-        js=JS,
+        js=_asset("report.js"),
     )
 
 
@@ -694,215 +695,6 @@ def _player_html(result: Analysis, out_dir: str | os.PathLike | None) -> str:
     )
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="trajectory">
-<link rel="icon" href="data:,">
-<title>{title} · trajectory</title>
-<style>{css}</style>
-<script>{plotlyjs}</script>
-</head>
-<body>
-{body}
-<script type="application/json" id="report-data">{data}</script>
-<script>{js}</script>
-</body>
-</html>
-"""
-
-CSS = """
-:root { --ink:#1F2937; --muted:#6B7280; --line:#E5E7EB; --bg:#F6F7F9; --card:#FFFFFF;
-  --accent:#0072B2; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--ink);
-  font: 14px/1.45 Inter, "Segoe UI", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; }
-header, section, footer { max-width: 1360px; margin: 16px auto; padding: 20px 24px;
-  background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
-footer { background: none; border: none; color: var(--muted); font-size: 12px; padding-top: 0; }
-header { display: grid; grid-template-columns: minmax(0, 1.15fr) minmax(340px, 1fr); gap: 28px; }
-h1 { margin: 2px 0 6px; font-size: 26px; line-height: 1.2; overflow-wrap: anywhere; }
-h2 { margin: 0; font-size: 17px; }
-p { margin: 0; }
-.eyebrow, .label { text-transform: uppercase; letter-spacing: .06em; font-size: 11px;
-  color: var(--muted); font-weight: 600; margin-bottom: 4px; }
-.meta { color: var(--muted); margin-bottom: 14px; overflow-wrap: anywhere; }
-.model { font-size: 13px; }
-.model code { font-size: 12px; background: var(--bg); padding: 1px 4px; border-radius: 4px; }
-.notice { border-left: 4px solid #E69F00; background: #FFF8E6; padding: 10px 14px;
-  border-radius: 6px; max-width: 640px; }
-.summary-grid { display: grid; grid-template-columns: 1.4fr 1fr .6fr; gap: 12px;
-  margin-bottom: 10px; }
-.summary-grid.stats { grid-template-columns: repeat(4, 1fr); }
-.stat { font-size: 22px; font-weight: 600; }
-.muted { color: var(--muted); }
-.chip { display: inline-flex; align-items: center; gap: 6px; padding: 2px 9px 2px 6px;
-  margin: 0 6px 4px 0; border: 1px solid var(--line); border-radius: 999px; background: #FAFAFA;
-  white-space: nowrap; }
-.chip i { width: 11px; height: 11px; border-radius: 3px; display: inline-block;
-  outline: 1px solid rgba(0,0,0,.25); }
-.section-head { display: flex; align-items: baseline; justify-content: space-between; gap: 16px;
-  margin-bottom: 6px; }
-.controls { display: flex; align-items: center; gap: 8px; font-size: 13px; }
-select, button { font: inherit; font-size: 13px; padding: 3px 8px; border: 1px solid #CBD5E1;
-  border-radius: 6px; background: #FFF; color: var(--ink); cursor: pointer; }
-button:hover, select:hover { border-color: var(--accent); }
-.note { color: var(--muted); font-size: 12.5px; }
-.plot { width: 100%; }
-.scenes-layout { display: grid; grid-template-columns: minmax(0, 1fr); gap: 20px; }
-.scenes-layout.with-player { grid-template-columns: minmax(0, 1fr) 380px; }
-.player { position: sticky; top: 16px; align-self: start; }
-.player video { width: 100%; border-radius: 8px; background: #000; }
-.table-wrap { max-height: 78vh; overflow: auto; border: 1px solid var(--line); border-radius: 8px; }
-table { border-collapse: collapse; width: 100%; }
-th, td { width: 1%; white-space: nowrap; }
-th:last-child, td:last-child { width: auto; }
-th { position: sticky; top: 0; background: #F9FAFB; text-align: left; font-size: 11px;
-  text-transform: uppercase; letter-spacing: .05em; color: var(--muted); padding: 8px 10px;
-  border-bottom: 1px solid var(--line); z-index: 1; }
-td { padding: 6px 9px; border-bottom: 1px solid var(--line); vertical-align: middle; }
-tbody tr { cursor: pointer; }
-tbody tr:hover { background: #F3F7FB; }
-tbody tr.selected { background: #E6F1F8; box-shadow: inset 3px 0 0 var(--accent); }
-tbody tr:focus { outline: 2px solid var(--accent); outline-offset: -2px; }
-.num, .tc { font-variant-numeric: tabular-nums; white-space: nowrap; }
-.tc { font-family: "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
-.thumb { width: 128px; height: 72px; object-fit: cover; border-radius: 4px; display: block;
-  background: #E5E7EB; }
-.thumb.missing { display: flex; align-items: center; justify-content: center; color: var(--muted);
-  font-size: 11px; }
-.conf { font-variant-numeric: tabular-nums; color: var(--muted); }
-.tops > div { width: 210px; }
-.top { display: grid; grid-template-columns: 78px 1fr 32px; align-items: center; gap: 6px;
-  font-size: 12px; line-height: 18px; }
-.track { height: 7px; background: #EEF0F3; border-radius: 4px; overflow: hidden; }
-.bar { display: block; height: 100%; border-radius: 4px; outline: 1px solid rgba(0,0,0,.12); }
-.pct { font-variant-numeric: tabular-nums; text-align: right; color: var(--muted); }
-@media (max-width: 900px) { header, .scenes-layout.with-player { grid-template-columns: 1fr; } }
-"""
-
-JS = r"""
-(function () {
-  "use strict";
-  var report = JSON.parse(document.getElementById("report-data").textContent);
-  var config = {displaylogo: false, responsive: true,
-    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"]};
-  var timeline = document.getElementById("timeline-plot");
-  var player = document.getElementById("player");
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#scene-table tbody tr"));
-  var tracks = report.tracks;
-  var EMOTIONS = ["amusement", "anger", "awe", "contentment", "disgust", "excitement", "fear",
-    "sadness"];
-
-  function bound(values, x, right) {  // first index with values[i] >= x (> x when right)
-    var lo = 0, hi = values.length;
-    while (lo < hi) {
-      var mid = (lo + hi) >> 1;
-      if (values[mid] < x || (right && values[mid] === x)) { lo = mid + 1; } else { hi = mid; }
-    }
-    return lo;
-  }
-
-  function smooth(values, window) {  // the same centred moving average as smooth_binned()
-    var t = tracks.t, n = tracks.n, size = t.length, sums = [0], counts = [0], out = [];
-    for (var i = 0; i < size; i++) {
-      sums.push(sums[i] + values[i] * n[i]);
-      counts.push(counts[i] + n[i]);
-    }
-    for (var j = 0; j < size; j++) {
-      if (!(window > 0) || size < 2) { out.push(values[j]); continue; }
-      var lo = bound(t, t[j] - window / 2, false), hi = bound(t, t[j] + window / 2, true);
-      out.push((sums[hi] - sums[lo]) / (counts[hi] - counts[lo]));
-    }
-    return out;
-  }
-
-  function toMs(seconds) { return report.epoch_ms + seconds * 1000; }
-
-  function sceneAt(seconds) {
-    return Math.max(0, bound(report.scenes.start, seconds, true) - 1);
-  }
-
-  function hoverText(i, smoothed) {
-    var parts;
-    if (report.mode === "emotion") {
-      parts = EMOTIONS.map(function (e) { return [smoothed[e][i], e]; })
-        .sort(function (a, b) { return b[0] - a[0]; }).slice(0, 3)
-        .map(function (p) { return p[1] + " " + Math.round(p[0] * 100) + "%"; });
-    } else {
-      parts = ["brightness " + Math.round(smoothed.brightness[i]) + "%",
-        "colourfulness " + Math.round(smoothed.colourfulness[i])];
-    }
-    return "scene " + sceneAt(tracks.t[i]) + "<br>" + parts.join("<br>");
-  }
-
-  function setSmoothing(window) {
-    var smoothed = {}, names = Object.keys(tracks.values), ys = [], indices = [], hover = -1;
-    names.forEach(function (name) { smoothed[name] = smooth(tracks.values[name], window); });
-    timeline.data.forEach(function (trace, k) {
-      if (smoothed[trace.name]) { ys.push(smoothed[trace.name]); indices.push(k); }
-      if (trace.name === "hover") { hover = k; }
-    });
-    Plotly.restyle(timeline, {y: ys}, indices);
-    if (hover >= 0) {
-      var texts = tracks.t.map(function (_, i) { return hoverText(i, smoothed); });
-      Plotly.restyle(timeline, {text: [texts]}, [hover]);
-    }
-    document.getElementById("smoothing-note").textContent = window > 0
-      ? "Smoothed with a centred moving average over " + window + " s."
-      : "Not smoothed: every drawn point is a sampled frame (or a short bin of them).";
-  }
-
-  function select(row) {
-    rows.forEach(function (r) { r.classList.toggle("selected", r === row); });
-  }
-
-  function showScene(row) {
-    var start = parseFloat(row.dataset.start), end = parseFloat(row.dataset.end);
-    var pad = Math.max(1, 0.15 * (end - start));
-    select(row);
-    Plotly.relayout(timeline, {"xaxis.range": [toMs(start - pad), toMs(end + pad)]});
-    timeline.scrollIntoView({block: "nearest"});
-    if (player) { player.currentTime = start; }
-  }
-
-  function onPlotClick(event) {
-    if (!event.points || !event.points.length) { return; }
-    var x = new Date(String(event.points[0].x).replace(" ", "T") + "Z").getTime();
-    var seconds = (x - report.epoch_ms) / 1000;
-    if (!isFinite(seconds)) { return; }
-    var row = rows[sceneAt(seconds)];
-    if (row) { select(row); row.scrollIntoView({block: "nearest"}); }
-    if (player) { player.currentTime = seconds; }
-  }
-
-  rows.forEach(function (row) {
-    row.addEventListener("click", function () { showScene(row); });
-    row.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); showScene(row); }
-    });
-  });
-  document.getElementById("smoothing").addEventListener("change", function (e) {
-    setSmoothing(parseFloat(e.target.value));
-  });
-  document.getElementById("whole-film").addEventListener("click", function () {
-    var range = report.figures.timeline.layout.xaxis.range;
-    Plotly.relayout(timeline, {"xaxis.range": range.slice()});
-    select(null);
-  });
-
-  var plots = [];
-  var figure = report.figures.timeline;
-  plots.push(Plotly.newPlot(timeline, figure.data, figure.layout, config).then(function () {
-    timeline.on("plotly_click", onPlotClick);
-  }));
-  if (report.figures.distribution) {
-    var dist = report.figures.distribution;
-    plots.push(Plotly.newPlot("distribution-plot", dist.data, dist.layout,
-      Object.assign({}, config, {displayModeBar: false})));
-  }
-  Promise.all(plots).then(function () { document.body.dataset.ready = "true"; });
-})();
-"""
+def _asset(name: str) -> str:
+    """The page template, stylesheet and script live beside this module as package data."""
+    return resources.files("trajectory").joinpath("report_assets", name).read_text("utf-8")
