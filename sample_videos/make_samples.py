@@ -19,6 +19,7 @@ the presentation times read back from the file.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -435,13 +436,19 @@ def main() -> None:
     total = 0
     for video in VIDEOS:
         path = OUT_DIR / f"{video.name}.mp4"
+        # Encode and check under a temporary name, then rename: a reader (a running test)
+        # never sees a half-written video.
+        partial = path.with_name(f".{path.stem}.partial.mp4")
         shots, fade_n, hold_n = plan(video)
-        n = encode(video, path, shots, fade_n, hold_n)
-        width, height, times = read_back(path)
+        n = encode(video, partial, shots, fade_n, hold_n)
+        width, height, times = read_back(partial)
         check(video, shots, n, width, height, times)
         sidecar = truth(video, path, shots, times)
         sidecar_path = OUT_DIR / f"{video.name}.truth.json"
-        sidecar_path.write_text(json.dumps(sidecar, indent=2) + "\n")
+        partial_sidecar = sidecar_path.with_name(f".{sidecar_path.name}.partial")
+        partial_sidecar.write_text(json.dumps(sidecar, indent=2) + "\n")
+        os.replace(partial, path)
+        os.replace(partial_sidecar, sidecar_path)
         size = path.stat().st_size
         total += size
         print(
