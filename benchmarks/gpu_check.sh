@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# GPU throughput check for `trajectory analyze`: installs nothing, needs no network, < 8 minutes.
+#
+# Run from anywhere in a copy of the repository on a machine with a CUDA GPU, with the
+# project's virtual environment carried along as .venv/ (or torch and the project's
+# dependencies preinstalled for python3; set PYTHON to choose the interpreter):
+#
+#     bash benchmarks/gpu_check.sh
+#
+# It generates (or reuses from benchmarks/out/) a 60 s 1080p24 test film, then prints the
+# benchmark table: the model alone at batch 64 and 256 under bf16 autocast, analyze end to end
+# (realtime factor) with batch 64, the decode floor and the naive baseline on the same GPU.
+# Extra arguments go to benchmarks/throughput.py (e.g. --seconds 120).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+    if [ -x .venv/bin/python ] && .venv/bin/python -c "import torch" 2>/dev/null; then
+        PY=.venv/bin/python
+    else
+        PY=python3
+    fi
+fi
+# The tree may sit elsewhere than where the venv's editable install points: import it from here.
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export PIP_NO_INDEX=1 HF_HUB_OFFLINE=1 TORCH_HOME="${TORCH_HOME:-$PWD/benchmarks/out/torch}"
+
+"$PY" - <<'PYEOF'
+import sys
+
+import torch
+
+if not torch.cuda.is_available():
+    sys.exit("gpu_check: torch sees no CUDA GPU; nothing to measure")
+props = torch.cuda.get_device_properties(0)
+print(f"gpu_check: {props.name}, {props.total_memory / 2**30:.0f} GiB, torch {torch.__version__},"
+      f" bf16 {torch.cuda.is_bf16_supported()}", flush=True)
+PYEOF
+
+# 420 s hard limit: the whole check stays under 8 minutes even if something hangs.
+timeout 420 "$PY" benchmarks/throughput.py --device cuda --seconds 60 --batch-size 64 \
+    --model-batches 256 --inference-seconds 10 --skip memory,scenedetect "$@"

@@ -1,0 +1,307 @@
+"""Throughput benchmark for ``trajectory analyze``: floors, end to end, naive baseline, shots.
+
+Run from the repository root::
+
+    python benchmarks/throughput.py            # 120 s 1080p24 test film (encoded once, cached)
+    python benchmarks/throughput.py --quick    # 30 s film, for a first look
+
+Every phase runs in a fresh Python process, so peak memory and warm caches do not leak from one
+phase into the next. Results: a Markdown table on stdout and ``benchmarks/out/throughput-*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from film import FilmSpec, make_film, repeat_film  # noqa: E402
+
+ISSUE_CPU_LIMIT = 4.0  # images/s: ~157 GFLOP/s AVX2 peak of the reference laptop / 39.3 GFLOP
+SKIPPABLE = ("naive", "scenedetect", "memory")
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=120.0, help="test film length")
+    parser.add_argument("--quick", action="store_true", help="30 s film, shorter floors")
+    parser.add_argument("--fps", type=float, default=1.0, help="analyze --fps")
+    parser.add_argument("--batch-size", type=int, default=32, help="analyze --batch-size")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    parser.add_argument(
+        "--model-batches",
+        default="",
+        help="extra batch sizes for the model-alone floor, e.g. 64,256",
+    )
+    parser.add_argument(
+        "--inference-seconds",
+        type=float,
+        default=30.0,
+        help="minimum time of each model-alone measurement",
+    )
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument(
+        "--memory-seconds",
+        type=float,
+        default=30.0,
+        help="film length for the memory check, which also runs a 10x copy",
+    )
+    parser.add_argument("--skip", default="", help=f"comma list of {', '.join(SKIPPABLE)}")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--phase-args", help=argparse.SUPPRESS)
+    return parser
+
+
+def phase(name: str, threads: int = 0, **kwargs) -> dict:
+    """Runs one phase in a fresh interpreter and returns its JSON result."""
+    command = [
+        sys.executable,
+        __file__,
+        "--phase",
+        name,
+        "--phase-args",
+        json.dumps(kwargs),
+        "--threads",
+        str(threads),
+    ]
+    print(f"  {name} ...", file=sys.stderr, flush=True)
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(args, film: Path, truth: dict, checkpoint: Path) -> dict:
+    from phases import f1, scenedetect_cli  # imports torch: keep it out of the parent's start
+
+    skip = set(filter(None, args.skip.split(",")))
+    common = {"threads": args.threads}
+    batches = [args.batch_size] + [int(b) for b in args.model_batches.split(",") if b]
+    r = {"decode": phase("decode", film=str(film), fps=args.fps, **common)}
+    r["inference"] = phase(
+        "inference",
+        checkpoint=str(checkpoint),
+        device=args.device,
+        batch_sizes=batches,
+        seconds=args.inference_seconds,
+        **common,
+    )
+    r["analyze"] = phase(
+        "analyze",
+        film=str(film),
+        checkpoint=str(checkpoint),
+        fps=args.fps,
+        batch_size=args.batch_size,
+        device=args.device,
+        **common,
+    )
+    if "naive" not in skip:
+        r["naive"] = phase(
+            "naive",
+            film=str(film),
+            checkpoint=str(checkpoint),
+            fps=args.fps,
+            device=args.device,
+            **common,
+        )
+    r["shots"] = phase("shots", film=str(film))
+    r["shots"].update(f1(r["shots"]["cut_times_s"], truth["cut_frames"], truth["fps"]))
+    if "scenedetect" not in skip and shutil.which(scenedetect_exe()):
+        print("  scenedetect ...", file=sys.stderr, flush=True)
+        r["scenedetect"] = scenedetect_cli(str(film), args.out, scenedetect_exe())
+        r["scenedetect"].update(
+            f1(r["scenedetect"]["cut_times_s"], truth["cut_frames"], truth["fps"])
+        )
+    if "memory" not in skip:
+        r["memory"] = memory_check(args)
+    return r
+
+
+def scenedetect_exe() -> str:
+    return str(Path(sys.executable).with_name("scenedetect"))
+
+
+def memory_check(args) -> dict:
+    """Peak RSS of ``analyze --no-model`` on a film and on the same film 10 times over."""
+    base, _ = make_film(FilmSpec(seconds=args.memory_seconds), args.out, log=_log)
+    longer = repeat_film(base, 10, args.out)
+    runs = {}
+    for label, film in (("x1", base), ("x10", longer)):
+        runs[label] = phase(
+            "analyze",
+            film=str(film),
+            checkpoint=None,
+            fps=args.fps,
+            batch_size=args.batch_size,
+            device="cpu",
+        )
+    runs["growth"] = runs["x10"]["rss_mib"] / runs["x1"]["rss_mib"] - 1
+    return runs
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def summarize(r: dict, film_info: dict, args) -> dict:
+    """Derived numbers: floors in seconds for this film, overlap ratios, speed-ups."""
+    e2e, dec, inf = r["analyze"], r["decode"], r["inference"]["by_batch"][str(args.batch_size)]
+    decode_floor = dec["wall_s"]
+    inference_floor = e2e["images_scored"] / inf["images_per_s"]
+    s = {
+        "decode_floor_s": decode_floor,
+        "inference_floor_s": inference_floor,
+        "overlap_ratio": e2e["wall_s"] / max(decode_floor, inference_floor),
+        "serial_ratio": e2e["wall_s"] / (decode_floor + inference_floor),
+        "cpu_limit_fraction": inf["images_per_s"] / ISSUE_CPU_LIMIT,
+        "gflops": inf["images_per_s"] * 39.3,
+        **film_info,
+    }
+    if "naive" in r:
+        s["speedup_vs_naive"] = r["naive"]["wall_s"] / e2e["wall_s"]
+    return s
+
+
+def table(r: dict, s: dict, args) -> str:
+    """The results as a Markdown table."""
+    e2e, dec = r["analyze"], r["decode"]
+    inf = r["inference"]["by_batch"]
+    rows = [
+        (
+            "test film",
+            f"{s['film_s']:.0f} s, {s['width']}x{s['height']} H.264 {s['fps']:g} fps, "
+            f"{s['mbps']:.1f} Mbit/s, {s['true_cuts']} cuts",
+            "generated, cached in benchmarks/out/",
+        ),
+        (
+            "decode floor",
+            f"{dec['fps']:.0f} frames/s ({dec['fps'] / s['fps']:.1f}x realtime)",
+            f"{1000 * dec['cpu_s'] / dec['frames']:.1f} CPU ms/frame; {dec['rss_mib']:.0f} MiB",
+        ),
+    ]
+    for batch, m in inf.items():
+        note = f"{m['cpu_s_per_image']:.2f} CPU s/image"
+        if r["inference"]["device"] == "cpu":
+            note += f"; {s['cpu_limit_fraction']:.0%} of the issue's 4 img/s limit"
+        rows.append(
+            (
+                f"inference floor, batch {batch} ({r['inference']['device']})",
+                f"{m['images_per_s']:.2f} images/s",
+                note,
+            )
+        )
+    rows += [
+        (
+            f"analyze end to end (--fps {args.fps:g})",
+            f"{e2e['wall_s']:.1f} s wall, {e2e['realtime']:.2f}x realtime",
+            f"{e2e['images_scored'] / e2e['wall_s']:.2f} images/s scored; peak RSS "
+            f"{e2e['rss_mib']:.0f} MiB",
+        ),
+        (
+            "overlap: wall / larger floor",
+            f"{s['overlap_ratio']:.2f}",
+            f"floors: decode {s['decode_floor_s']:.1f} s, inference {s['inference_floor_s']:.1f} s",
+        ),
+        ("wall / sum of floors", f"{s['serial_ratio']:.2f}", "1.00 = no overlap at all"),
+    ]
+    if "naive" in r:
+        rows.append(
+            (
+                "naive baseline",
+                f"{r['naive']['wall_s']:.1f} s wall",
+                f"speed-up of analyze: {s['speedup_vs_naive']:.1f}x",
+            )
+        )
+    for key, label in (("shots", "shot detection (ours)"), ("scenedetect", "scenedetect CLI")):
+        if key in r:
+            m = r[key]
+            rows.append(
+                (
+                    label,
+                    f"{m['wall_s']:.1f} s wall, F1 {m['f1']:.3f}",
+                    f"P {m['precision']:.3f} R {m['recall']:.3f}, {m['cpu_s']:.1f} CPU s",
+                )
+            )
+    if "memory" in r:
+        m = r["memory"]
+        rows.append(
+            (
+                "peak RSS, film x1 -> x10 (--no-model)",
+                f"{m['x1']['rss_mib']:.0f} -> {m['x10']['rss_mib']:.0f} MiB",
+                f"{m['growth']:+.1%} for {m['x1']['film_s']:.0f} s -> {m['x10']['film_s']:.0f} s",
+            )
+        )
+    lines = ["| measure | result | notes |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def film_info(film: Path, truth: dict) -> dict:
+    with av.open(str(film)) as container:
+        stream = container.streams.video[0]
+        return {
+            "film_s": truth["frames"] / truth["fps"],
+            "width": stream.width,
+            "height": stream.height,
+            "fps": truth["fps"],
+            "mbps": container.bit_rate / 1e6,
+            "true_cuts": len(truth["cut_frames"]),
+        }
+
+
+def machine() -> dict:
+    import torch
+
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpus": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "load_avg_at_start": os.getloadavg()[0],
+    }
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_args_parser().parse_args(argv)
+    if args.phase:
+        from phases import run_phase
+
+        run_phase(args.phase, json.loads(args.phase_args), args.threads or None)
+        return 0
+    if args.quick:
+        args.seconds, args.inference_seconds = 30.0, 15.0
+    args.out.mkdir(parents=True, exist_ok=True)
+    film, truth_path = make_film(FilmSpec(seconds=args.seconds), args.out, log=_log)
+    truth = json.loads(truth_path.read_text())
+    from phases import make_checkpoint
+
+    checkpoint = make_checkpoint(args.out / "random-emotionnet.pt")
+    results = measure(args, film, truth, checkpoint)
+    summary = summarize(results, film_info(film, truth), args)
+    report = {
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "machine": machine(),
+        "summary": summary,
+        "results": results,
+    }
+    target = args.out / f"throughput-{film.stem}-{results['inference']['device']}.json"
+    target.write_text(json.dumps(report, indent=1))
+    print(table(results, summary, args))
+    print(f"\nJSON: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
