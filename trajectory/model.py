@@ -20,7 +20,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.models import VGG19_Weights, vgg19
+from torchvision.models import VGG19_Weights
+from torchvision.models.vgg import cfgs, make_layers
 
 from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
@@ -52,7 +53,11 @@ class EmotionNet(nn.Module):
 
     def __init__(self, num_classes: int = len(EMOTIONS), dropout: float = 0.5):
         super().__init__()
-        self.features = vgg19(weights=None).features
+        self.features = make_layers(cfgs["E"])  # VGG19's 16 conv layers, torchvision's indices
+        for module in self.features.modules():  # torchvision's VGG initialisation
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(FEATURE_DIM, num_classes))
 
@@ -134,6 +139,9 @@ def save_checkpoint(
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
