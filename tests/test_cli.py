@@ -154,6 +154,7 @@ def _bad_inputs(tmp_path, tiny_checkpoint):
         "pickle-with-code": ([SHORT_SAMPLE, "--model", evil], "refused"),
         "bad-fps": ([SHORT_SAMPLE, "--no-model", "--fps", "0"], "fps"),
     }
+    cases["out-is-a-file"] = ([SHORT_SAMPLE, "--no-model", "--out", text], "is not a folder")
     if ZOO.is_dir():
         cases["audio-only"] = ([ZOO / "moviepy/crunching.mp3", "--no-model"], "audio only")
         cases["cover-art"] = ([ZOO / "moviepy/with-attached-pic.mp3", "--no-model"], "cover art")
@@ -173,7 +174,9 @@ def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, tiny_checkpoint
     env.pop("TRAJECTORY_MODEL", None)
     for name, (args, problem) in _bad_inputs(tmp_path, tiny_checkpoint).items():
         out = tmp_path / f"out-{name}"
-        proc = run_cli("analyze", *args, "--out", out, env=env)
+        if "--out" not in args:
+            args = [*args, "--out", out]
+        proc = run_cli("analyze", *args, env=env)
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2, (name, proc.stderr)
         assert len(lines) == 1 and problem in lines[0], (name, proc.stderr)

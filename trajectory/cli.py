@@ -125,6 +125,8 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
             _fail(NO_MODEL_HELP, 2)
         model = load_checkpoint(checkpoint) if checkpoint else None  # fail before decoding
         target = out_dir or Path("trajectory-out") / Path(video).stem
+        if target.exists() and not target.is_dir():
+            raise InputError(target, "exists and is not a folder (--out needs a folder)")
         # Scores are logged beside the output folder as they come, so an interrupted run
         # resumes instead of scoring the film again; the log goes once the outputs are written.
         resume_log = target.parent / f".{target.name}.scores-partial"
