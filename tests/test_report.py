@@ -28,6 +28,7 @@ from report_helpers import (
 )
 
 from trajectory import report
+from trajectory import report_figures as figures
 from trajectory.cli import main
 from trajectory.emotions import COLORS, EMOTIONS
 from trajectory.timecode import format_timecode
@@ -92,7 +93,7 @@ def test_default_smoothing_is_two_percent_of_the_film_within_bounds(duration_s, 
 def test_downsample_keeps_a_short_series_as_it_is():
     times = np.array([0.0, 1.0, 1.5, 2.0, 3.0])
     values = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
-    tracks = report.downsample(times, {"v": values}, max_points=10)
+    tracks = figures.downsample(times, {"v": values}, max_points=10)
     np.testing.assert_array_equal(tracks.times, times)
     np.testing.assert_array_equal(tracks.values["v"], values)
     np.testing.assert_array_equal(tracks.counts, 1)
@@ -102,7 +103,7 @@ def test_downsample_bounds_a_long_series_and_keeps_its_mean():
     rng = np.random.default_rng(1)
     times = np.sort(rng.uniform(0, 7200, 7200))
     values = rng.random(7200)
-    tracks = report.downsample(times, {"v": values}, max_points=2000)
+    tracks = figures.downsample(times, {"v": values}, max_points=2000)
     assert len(tracks.times) <= 2000
     assert np.all(np.diff(tracks.times) > 0)
     assert tracks.counts.sum() == len(times)
@@ -115,8 +116,8 @@ def test_smooth_binned_is_smooth_track_when_each_bin_is_one_frame():
     rng = np.random.default_rng(2)
     times = np.cumsum(rng.uniform(0.2, 1.5, 300))
     values = rng.random(300)
-    tracks = report.downsample(times, {"v": values}, max_points=1000)
-    smoothed = report.smooth_binned(tracks, tracks.values["v"], 12.0)
+    tracks = figures.downsample(times, {"v": values}, max_points=1000)
+    smoothed = figures.smooth_binned(tracks, tracks.values["v"], 12.0)
     np.testing.assert_allclose(smoothed, smooth_track(times, values, 12.0))
 
 
@@ -199,8 +200,8 @@ def test_smoothing_window_is_applied(long_film):
     assert data["window_s"] == 30.0
     assert '<option value="30" selected>' in page
     frames = long_film.frames
-    tracks = report.downsample(frames["time_s"].to_numpy(), {"fear": frames["fear"]}, 2000)
-    expected = report.smooth_binned(tracks, tracks.values["fear"], 30.0)
+    tracks = figures.downsample(frames["time_s"].to_numpy(), {"fear": frames["fear"]}, 2000)
+    expected = figures.smooth_binned(tracks, tracks.values["fear"], 30.0)
     np.testing.assert_allclose(trace(data, "fear")["y"], expected, atol=1e-4)
 
 
@@ -430,9 +431,9 @@ def _assert_page_smooths_like_python(page: Path, seen: dict) -> None:
     """The page's own re-smoothing (select 0 s, then 30 s) matches :func:`smooth_binned`."""
     data = report_data(page.read_text("utf-8"))["tracks"]
     values = np.array(data["values"][seen["name"]])
-    tracks = report.Tracks(np.array(data["t"]), np.array(data["n"], float), {})
+    tracks = figures.Tracks(np.array(data["t"]), np.array(data["n"], float), {})
     np.testing.assert_allclose(seen["drawn"]["0"], values, atol=1e-12)
-    expected = report.smooth_binned(tracks, values, 30.0)
+    expected = figures.smooth_binned(tracks, values, 30.0)
     np.testing.assert_allclose(seen["drawn"]["30"], expected, atol=1e-9)
     assert "over 30 s" in seen["note"]
 
