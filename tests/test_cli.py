@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import SHORT_SAMPLE, ZOO
+from conftest import SHORT_SAMPLE, ZOO, CodeRunningPayload
 
 from trajectory import __version__
 from trajectory.cli import main
@@ -143,7 +143,7 @@ def _bad_inputs(tmp_path, tiny_checkpoint):
     wrong = tmp_path / "seven-classes.pt"
     torch.save(payload, wrong)
     evil = tmp_path / "evil.pt"
-    torch.save({"x": _Evil(str(tmp_path / "pwned"))}, evil)
+    torch.save({"x": CodeRunningPayload(tmp_path / "pwned")}, evil)
     cases = {
         "missing": ([tmp_path / "nope.mp4", "--no-model"], "no such file"),
         "directory": ([folder, "--no-model"], "is a directory"),
@@ -159,14 +159,6 @@ def _bad_inputs(tmp_path, tiny_checkpoint):
         cases["audio-only"] = ([ZOO / "moviepy/crunching.mp3", "--no-model"], "audio only")
         cases["cover-art"] = ([ZOO / "moviepy/with-attached-pic.mp3", "--no-model"], "cover art")
     return cases
-
-
-class _Evil:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
 
 
 def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, tiny_checkpoint):

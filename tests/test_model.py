@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import CodeRunningPayload
 
 from trajectory.errors import InputError
 from trajectory.model import EmotionNet, Preprocessing, load_checkpoint, save_checkpoint
@@ -34,20 +35,10 @@ def test_scorer_returns_probabilities_in_batches(tiny_checkpoint):
     assert np.allclose(single, probs, atol=1e-5)
 
 
-class _RunsCode:
-    """A pickle payload that would create a file if unpickled unsafely."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 def test_pickle_with_code_is_refused_without_running_it(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
-    torch.save({"format": "trajectory.emotionnet", "payload": _RunsCode(marker)}, path)
+    torch.save({"format": "trajectory.emotionnet", "payload": CodeRunningPayload(marker)}, path)
     with pytest.raises(InputError, match="refused"):
         load_checkpoint(path)
     assert not marker.exists()
@@ -55,7 +46,7 @@ def test_pickle_with_code_is_refused_without_running_it(tmp_path):
 
 def test_raw_pickle_file_is_refused(tmp_path):
     path = tmp_path / "evil.pkl"
-    path.write_bytes(pickle.dumps(_RunsCode(tmp_path / "pwned")))
+    path.write_bytes(pickle.dumps(CodeRunningPayload(tmp_path / "pwned")))
     with pytest.raises(InputError):
         load_checkpoint(path)
     assert not (tmp_path / "pwned").exists()

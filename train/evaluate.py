@@ -29,8 +29,9 @@ from train.data import ManifestDataset, make_loader
 from train.engine import predict
 from train.prepare import read_manifest
 from train.report import confusion_html, errors_html, find_confusions
-from train.utils import atomic_write, make_runtime, write_csv
+from train.utils import make_runtime, write_csv
 from trajectory.emotions import EMOTIONS
+from trajectory.files import atomic_write
 from trajectory.model import load_checkpoint, save_checkpoint
 
 log = logging.getLogger("train")

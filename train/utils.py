@@ -6,11 +6,13 @@ import contextlib
 import csv
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from trajectory.files import atomic_write
+from trajectory.scoring import select_device
 
 
 @dataclass(frozen=True)
@@ -50,25 +52,6 @@ class Runtime:
         }
 
 
-def choose_device(name: str = "auto") -> torch.device:
-    """ "auto" picks CUDA, then Apple's MPS, then the CPU.
-
-    Raises:
-        ValueError: the named device is not available.
-    """
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("--device mps: Apple's MPS backend is not available")
-    return torch.device(name)
-
-
 def make_runtime(
     device: str = "auto",
     amp: bool = True,
@@ -78,7 +61,7 @@ def make_runtime(
 ) -> Runtime:
     """Mixed precision on CUDA only (bfloat16 where supported, else float16 with loss scaling);
     by default 8 loader workers with CUDA (at most the core count) and none on other devices."""
-    dev = choose_device(device)
+    dev = select_device(device)
     amp_dtype = None
     if amp and dev.type == "cuda":
         amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -99,27 +82,6 @@ def autocast(runtime: Runtime) -> contextlib.AbstractContextManager:
 def epoch_seed(seed: int, stage: int, epoch: int) -> int:
     """The seed of one epoch: shuffling, augmentation and dropout all derive from it."""
     return (seed * 1_000_003 + stage * 1_009 + epoch) % (2**63)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Writes ``data`` to a temporary file beside ``path``, then renames it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def atomic_torch_save(obj, path: Path) -> None:

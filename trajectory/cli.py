@@ -114,7 +114,7 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
     def run():
         from trajectory.video import probe_video
 
-        probe_video(video)  # a bad file fails here, before torch is even imported
+        info = probe_video(video)  # a bad file fails here, before torch is even imported
         from trajectory.model import load_checkpoint
         from trajectory.pipeline import analyze as run_analysis
 
@@ -131,7 +131,7 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
         # resumes instead of scoring the film again; the log goes once the outputs are written.
         resume_log = target.parent / f".{target.name}.scores-partial"
         result = run_analysis(
-            video,
+            info,
             model,
             fps=fps,
             batch_size=batch_size,

@@ -11,9 +11,9 @@ Checkpoints describe themselves (format, architecture, classes, preprocessing) a
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from torchvision.models.vgg import cfgs, make_layers
 
 from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
+from trajectory.files import atomic_write
 
 CHECKPOINT_FORMAT = "trajectory.emotionnet"
 CHECKPOINT_VERSION = 1
@@ -133,19 +134,9 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
         "training": training or {},
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write(path, buffer.getvalue())
 
 
 def _load_state_file(path: Path) -> dict:

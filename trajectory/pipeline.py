@@ -61,7 +61,7 @@ class Analysis:
 
 
 def analyze(
-    video_path: str | os.PathLike,
+    video_path: str | os.PathLike | VideoInfo,
     model: EmotionModel | str | os.PathLike | None = None,
     *,
     fps: float = 1.0,
@@ -71,6 +71,8 @@ def analyze(
     resume_log: str | os.PathLike | None = None,
 ) -> Analysis:
     """Decodes ``video_path`` once and returns its shots, scenes and emotion distributions.
+
+    ``video_path`` may also be the :class:`VideoInfo` of an earlier :func:`probe_video`.
 
     Args:
         model: a loaded EmotionModel, a checkpoint path, or None to skip emotion scoring.
@@ -89,7 +91,7 @@ def analyze(
     if not (fps > 0 and math.isfinite(fps)):
         raise ValueError(f"--fps must be a positive number, got {fps}")
     torch_device = select_device(device)
-    info = probe_video(video_path)
+    info = video_path if isinstance(video_path, VideoInfo) else probe_video(video_path)
     if model is not None and not isinstance(model, EmotionModel):
         model = load_checkpoint(model)
     scorer = FrameScorer(model, torch_device, batch_size) if model is not None else None
