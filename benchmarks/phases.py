@@ -27,8 +27,6 @@ from trajectory.scoring import FrameScorer, select_device
 from trajectory.shots import ShotDetector, detection_size
 from trajectory.video import FrameReader, probe_video
 
-VGG19_GFLOP = 39.3  # per 224x224 image (19.6 GMAC); EmotionNet's head adds 0.0004
-
 
 class Clock:
     """Wall and CPU seconds since creation."""

@@ -11,7 +11,7 @@ from conftest import CodeRunningPayload
 
 from trajectory.errors import InputError
 from trajectory.model import EmotionNet, Preprocessing, load_checkpoint, save_checkpoint
-from trajectory.scoring import FrameScorer
+from trajectory.scoring import FrameScorer, default_batch_size
 
 
 def test_checkpoint_round_trip_keeps_weights_and_preprocessing(tiny_checkpoint):
@@ -33,6 +33,14 @@ def test_scorer_returns_probabilities_in_batches(tiny_checkpoint):
     # Batching must not change results: one-by-one equals chunked.
     single = np.concatenate([scorer.score(images[i : i + 1]) for i in range(10)])
     assert np.allclose(single, probs, atol=1e-5)
+
+
+def test_default_batch_is_small_on_cpu_large_on_gpu(tiny_checkpoint):
+    # CPU: per-image cost is flat in the batch size, so small batches start the model sooner
+    # and keep peak memory down; GPU: large batches keep it busy.
+    assert FrameScorer(load_checkpoint(tiny_checkpoint), torch.device("cpu")).batch_size == 8
+    assert default_batch_size(torch.device("cuda")) == 64
+    assert default_batch_size(torch.device("mps")) == 32
 
 
 def test_pickle_with_code_is_refused_without_running_it(tmp_path):

@@ -65,7 +65,7 @@ def analyze(
     model: EmotionModel | str | os.PathLike | None = None,
     *,
     fps: float = 1.0,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     device: str = "auto",
     progress: bool = False,
     resume_log: str | os.PathLike | None = None,
@@ -77,7 +77,7 @@ def analyze(
     Args:
         model: a loaded EmotionModel, a checkpoint path, or None to skip emotion scoring.
         fps: frames sampled per second of film for scoring.
-        batch_size: frames per model call.
+        batch_size: frames per model call; None: 64 on CUDA, 32 on MPS, 8 on CPU.
         device: "auto" (cuda > mps > cpu), "cpu", "cuda" or "mps".
         progress: show a progress bar on stderr.
         resume_log: a file where scored frames are logged as they are scored; a later call
@@ -95,7 +95,10 @@ def analyze(
     if model is not None and not isinstance(model, EmotionModel):
         model = load_checkpoint(model)
     scorer = FrameScorer(model, torch_device, batch_size) if model is not None else None
-    scan = FilmScan(info, fps, scorer.input_size if scorer else None, batch_size)
+    if scorer is None:
+        scan = FilmScan(info, fps, None, batch_size=1)
+    else:
+        scan = FilmScan(info, fps, scorer.input_size, scorer.batch_size)
     log_file = None
     if scorer is not None and resume_log is not None:
         key = run_key(info.path, model.sha256 or "", fps, scorer.input_size)

@@ -33,6 +33,17 @@ def select_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def default_batch_size(device: torch.device) -> int:
+    """Frames per model call when the caller does not say.
+
+    A GPU wants large batches to stay busy. On a CPU, VGG19 costs the same per image at batch
+    4 as at 32 (oneDNN already fills the cores with one image), so a small batch only helps:
+    the model starts as soon as 8 frames are sampled instead of idling while 32 s of film are
+    decoded, and the activations of a batch of 32 would add ~0.6 GB of peak memory.
+    """
+    return {"cuda": 64, "mps": 32}.get(device.type, 8)
+
+
 COMPILE_ENV = "TRAJECTORY_COMPILE"  # "1": torch.compile the model (CPU: ~10% faster, ~1 min once)
 
 
@@ -56,10 +67,12 @@ class FrameScorer:
         self,
         model: EmotionModel,
         device: torch.device,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         *,
         compile: bool | None = None,
     ):
+        if batch_size is None:
+            batch_size = default_batch_size(device)
         if batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {batch_size}")
         self.model = model
