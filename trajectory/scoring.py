@@ -57,7 +57,7 @@ class FrameScorer:
     reused pinned host buffer, are copied asynchronously and normalised on the GPU, so the host
     only ships uint8. Short batches are padded to ``batch_size`` there, so cudnn tunes one shape.
 
-    On CPU the model stays fp32 (bf16 was ~2x slower on AVX-512 without AMX); with
+    On CPU the model stays fp32 (bf16 was 1.7x slower on AVX512-BF16 without AMX); with
     ``compile=True`` (or ``TRAJECTORY_COMPILE=1``) it is compiled by torch.compile with
     weight freezing, which pays a one-off compile of about a minute for ~10% fewer CPU seconds
     per image: worth it for feature films, not for clips.
