@@ -45,6 +45,21 @@ def test_frames_are_converted_at_the_requested_display_size(tmp_path):
     assert frame.to_array(32, 32, fmt="bgr24").dtype == np.uint8
 
 
+def test_reused_scalers_match_a_fresh_conversion_for_every_size(tmp_path):
+    # The reader keeps one swscale context per target; interleaving sizes and formats the way
+    # the pipeline does (detection copy every frame, model input on sampled ones) must give
+    # exactly what a fresh per-frame conversion gives.
+    path = tmp_path / "scalers.mp4"
+    write_video(path, [Shot(12, moving_pattern(4))], size=(320, 192))
+    targets = [(128, 72, "bgr24"), (32, 32, "rgb24"), (64, 40, "rgb24")]
+    for i, frame in enumerate(FrameReader(probe_video(path))):
+        for width, height, fmt in targets[: 1 + i % 3]:
+            fresh = frame.frame.to_ndarray(
+                width=width, height=height, format=fmt, interpolation="AREA"
+            )
+            assert np.array_equal(frame.to_array(width, height, fmt=fmt), fresh)
+
+
 @pytest.mark.parametrize(
     "make, problem",
     [
