@@ -12,14 +12,11 @@ import train.trainer
 from train.__main__ import main as train_main
 from train.prepare import prepare, read_manifest
 
+# A random backbone at 32 px, head then conv5: the smallest run with two stages.
+TINY = ["--backbone", "random", "--input-size", "32", "--stages", "0,1"]
 # Two stages of two epochs on a tiny set; the interruption hits stage 2, epoch 2, mid-epoch.
 FIT = [
-    "--backbone",
-    "random",
-    "--input-size",
-    "32",
-    "--stages",
-    "0,1",
+    *TINY,
     "--lr",
     "1e-3,1e-4",
     "--epochs",
@@ -101,12 +98,7 @@ def test_fit_on_gpu_with_mixed_precision(data: Path, tmp_path: Path):
         str(data),
         "--out",
         str(tmp_path / "gpu"),
-        "--backbone",
-        "random",
-        "--input-size",
-        "32",
-        "--stages",
-        "0,1",
+        *TINY,
         "--epochs",
         "1",
         "--device",

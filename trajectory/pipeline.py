@@ -95,10 +95,9 @@ def analyze(
     if model is not None and not isinstance(model, EmotionModel):
         model = load_checkpoint(model)
     scorer = FrameScorer(model, torch_device, batch_size) if model is not None else None
-    if scorer is None:
-        scan = FilmScan(info, fps, None, batch_size=1)
-    else:
-        scan = FilmScan(info, fps, scorer.input_size, scorer.batch_size)
+    scan = FilmScan(
+        info, fps, scorer.input_size if scorer else None, scorer.batch_size if scorer else 1
+    )
     log_file = None
     if scorer is not None and resume_log is not None:
         key = run_key(info.path, model.sha256 or "", fps, scorer.input_size)
