@@ -27,7 +27,7 @@ import pandas as pd
 
 from trajectory import aggregate
 from trajectory.emotions import EMOTIONS, valence
-from trajectory.pipeline import Analysis
+from trajectory.results import Analysis
 from trajectory.video import VideoInfo
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # Public names, resolved on first use so that `trajectory --version` or a bad path on the command
 # line answers without importing torch (seconds of start-up).
 _EXPORTS = {
-    "Analysis": "trajectory.pipeline",
+    "Analysis": "trajectory.results",
     "analyze": "trajectory.pipeline",
     "EMOTIONS": "trajectory.emotions",
     "InputError": "trajectory.errors",

@@ -21,7 +21,7 @@ import pandas as pd
 from trajectory import __version__, aggregate
 from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
-from trajectory.pipeline import Analysis
+from trajectory.results import Analysis
 from trajectory.timecode import format_timecode
 from trajectory.video import VideoInfo
 

@@ -13,51 +13,23 @@ import math
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
-from trajectory import aggregate
-from trajectory.emotions import EMOTIONS, valence
-from trajectory.model import EmotionModel, load_checkpoint
+from trajectory.assemble import assemble
+from trajectory.results import Analysis
 from trajectory.resume import ScoreLog, run_key
 from trajectory.scan import FilmScan
-from trajectory.scoring import FrameScorer, select_device
-from trajectory.shots import group_scenes
 from trajectory.video import VideoInfo, probe_video
 
+if TYPE_CHECKING:  # torch is imported only when a model runs (seconds and ~650 MB)
+    from trajectory.model import EmotionModel
+
+__all__ = ["Analysis", "analyze"]
+
 log = logging.getLogger("trajectory")
-
-
-@dataclass
-class Analysis:
-    """Everything ``analyze`` found. Tables are pandas DataFrames (one row per item)."""
-
-    video: VideoInfo
-    end_s: float
-    frames_decoded: int
-    decode_errors: int
-    model: dict | None  # tags.json "model" block, None without a model
-    sampling_fps: float
-    frames: (
-        pd.DataFrame
-    )  # time_s, weight_s, shot, scene, 8 classes, valence, brightness, colourfulness
-    shots: pd.DataFrame  # index, start_s, end_s, scene, transition
-    scenes: (
-        pd.DataFrame
-    )  # index, start_s, end_s, first_shot, last_shot, dominant, confidence, 8 classes
-    film: aggregate.FilmSummary
-    keyframes: dict[int, bytes] = field(default_factory=dict)  # scene -> JPEG thumbnail
-
-    @property
-    def start_s(self) -> float:
-        return float(self.shots["start_s"].iloc[0])
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
 
 
 def analyze(
@@ -90,11 +62,16 @@ def analyze(
     """
     if not (fps > 0 and math.isfinite(fps)):
         raise ValueError(f"--fps must be a positive number, got {fps}")
-    torch_device = select_device(device)
     info = video_path if isinstance(video_path, VideoInfo) else probe_video(video_path)
-    if model is not None and not isinstance(model, EmotionModel):
-        model = load_checkpoint(model)
-    scorer = FrameScorer(model, torch_device, batch_size) if model is not None else None
+    scorer = None
+    if model is not None:
+        from trajectory.model import EmotionModel, load_checkpoint
+        from trajectory.scoring import FrameScorer, select_device
+
+        torch_device = select_device(device)
+        if not isinstance(model, EmotionModel):
+            model = load_checkpoint(model)
+        scorer = FrameScorer(model, torch_device, batch_size)
     scan = FilmScan(
         info, fps, scorer.input_size if scorer else None, scorer.batch_size if scorer else 1
     )
@@ -111,7 +88,8 @@ def analyze(
         if log_file is not None:
             log_file.close()
     probabilities.update(scan.reused)
-    return _assemble(scan, model, fps, probabilities)
+    described = model.describe() if model is not None else None
+    return assemble(scan.outcome(), described, fps, probabilities)
 
 
 def _run(
@@ -153,77 +131,3 @@ def _run(
 
 def _film_length(info: VideoInfo) -> float | None:
     return round(info.duration_s, 1) if info.duration_s else None
-
-
-def _assemble(scan: FilmScan, model, fps: float, probabilities: dict[int, np.ndarray]) -> Analysis:
-    info, reader = scan.info, scan.reader
-    end_s = reader.end_s
-    shots = _shot_table(scan, end_s)
-    samples = sorted(scan.samples, key=lambda s: s.time_s)
-    times = np.array([s.time_s for s in samples])
-    shot_of = np.searchsorted(shots["start_s"].to_numpy(), times, side="right") - 1
-    signatures = np.stack([s.signature for s in samples])
-    shot_signatures = np.stack(
-        [
-            signatures[shot_of == i].mean(axis=0)
-            if (shot_of == i).any()
-            else np.zeros(signatures.shape[1])
-            for i in range(len(shots))
-        ]
-    )
-    shots["scene"] = group_scenes(
-        shots["start_s"].to_numpy(),
-        shots["end_s"].to_numpy(),
-        shot_signatures,
-        (shots["transition"] == "fade").to_numpy(),
-    )
-    frames = pd.DataFrame(
-        {"time_s": times, "shot": shot_of, "scene": shots["scene"].to_numpy()[shot_of]}
-    )
-    probs = np.array([probabilities.get(s.id, np.full(len(EMOTIONS), np.nan)) for s in samples])
-    probs = probs.reshape(len(samples), len(EMOTIONS))
-    for i, name in enumerate(EMOTIONS):
-        frames[name] = probs[:, i]
-    frames["valence"] = valence(probs)
-    frames["brightness"] = [s.brightness for s in samples]
-    frames["colourfulness"] = [s.colourfulness for s in samples]
-    frames.insert(1, "weight_s", aggregate.frame_weights(times, shots["end_s"].to_numpy()[shot_of]))
-    scenes = aggregate.scene_table(frames, shots)
-    return Analysis(
-        video=info,
-        end_s=end_s,
-        frames_decoded=reader.frames_read,
-        decode_errors=reader.decode_errors,
-        model=model.describe() if model is not None else None,
-        sampling_fps=fps,
-        frames=frames,
-        shots=shots,
-        scenes=scenes,
-        film=aggregate.summarize_film(frames),
-        keyframes=_scene_keyframes(scan.shot_keyframes, shots),
-    )
-
-
-def _shot_table(scan: FilmScan, end_s: float) -> pd.DataFrame:
-    cuts = scan.detector.cuts
-    starts = [scan.info.start_s] + [c.time_s for c in cuts]
-    return pd.DataFrame(
-        {
-            "index": np.arange(len(starts)),
-            "start_s": starts,
-            "end_s": starts[1:] + [end_s],
-            "transition": ["start"] + [c.kind for c in cuts],
-        }
-    )
-
-
-def _scene_keyframes(shot_keyframes: dict[float, bytes], shots: pd.DataFrame) -> dict[int, bytes]:
-    """Each scene's keyframe: the keyframe of its longest shot that has one."""
-    keyframes = {}
-    by_length = shots.assign(length=shots["end_s"] - shots["start_s"]).sort_values(
-        "length", ascending=False
-    )
-    for row in by_length.itertuples():
-        if row.scene not in keyframes and row.start_s in shot_keyframes:
-            keyframes[int(row.scene)] = shot_keyframes[row.start_s]
-    return keyframes

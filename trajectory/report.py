@@ -34,7 +34,6 @@ from plotly.offline import get_plotlyjs
 
 from trajectory import __version__
 from trajectory.emotions import COLORS, EMOTIONS, POSITIVE, valence
-from trajectory.pipeline import Analysis
 from trajectory.report_figures import (
     EPOCH_MS,
     TOP_CLASSES,
@@ -44,6 +43,7 @@ from trajectory.report_figures import (
     downsample,
     timeline_figure,
 )
+from trajectory.results import Analysis
 from trajectory.timecode import format_timecode
 
 MAX_POINTS = 2000  # drawn points per track; a 2 h film at 1 fps has 7200 sampled frames

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from trajectory.aggregate import smooth_track
 from trajectory.emotions import COLORS, EMOTIONS
-from trajectory.pipeline import Analysis
+from trajectory.results import Analysis
 from trajectory.timecode import format_timecode
 
 TOP_CLASSES = 3  # classes named in the hover and the scene table

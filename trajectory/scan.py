@@ -21,7 +21,7 @@ from tqdm import tqdm
 from trajectory.errors import InputError
 from trajectory.resume import time_key
 from trajectory.sampling import RecentFrames, UniformSampler, brightness, colourfulness, thumbnail
-from trajectory.shots import ShotDetector, detection_size, shot_signature
+from trajectory.shots import Cut, ShotDetector, detection_size, shot_signature
 from trajectory.video import FrameReader, VideoInfo
 
 log = logging.getLogger("trajectory")
@@ -37,6 +37,19 @@ class Sample:
     brightness: float
     colourfulness: float
     signature: np.ndarray
+
+
+@dataclass
+class ScanOutcome:
+    """What one pass over the film found; plain data, so it can cross a process boundary."""
+
+    info: VideoInfo
+    end_s: float
+    frames_read: int
+    decode_errors: int
+    cuts: list[Cut]
+    samples: list[Sample]
+    shot_keyframes: dict[float, bytes]  # shot start -> JPEG thumbnail
 
 
 class Stopped(Exception):
@@ -67,6 +80,18 @@ class FilmScan:
         self.progress: tqdm | None = None
         self.logged: dict[int, np.ndarray] = {}  # scores from an interrupted run: time µs -> probs
         self.reused: dict[int, np.ndarray] = {}  # sample id -> logged probs used for it
+
+    def outcome(self) -> ScanOutcome:
+        """The scan's findings, once :meth:`run` has finished."""
+        return ScanOutcome(
+            info=self.info,
+            end_s=self.reader.end_s,
+            frames_read=self.reader.frames_read,
+            decode_errors=self.reader.decode_errors,
+            cuts=self.detector.cuts,
+            samples=list(self.samples),
+            shot_keyframes=dict(self.shot_keyframes),
+        )
 
     def run(self) -> None:
         try:
