@@ -149,8 +149,10 @@ def analyze(
             progress=not quiet,
             resume_log=resume_log,
         )
-        _write(result, target, report=not no_report, export_formats=formats)
+        failed_export = _write(result, target, report=not no_report, export_formats=formats)
         resume_log.unlink(missing_ok=True)
+        if failed_export is not None:  # the outputs are written; say what was not
+            raise failed_export
         if not quiet:
             click.echo(_summary(result, target), err=True)
 
@@ -181,7 +183,8 @@ def report(out_dir, smoothing):
 
 def _write(
     result, out_dir: Path, report: bool, smoothing_s: float | None = None, export_formats=()
-) -> None:
+) -> InputError | None:
+    """Writes the outputs; returns the first export that could not be made, if any."""
     from trajectory.export import write_outputs
 
     extra = {}
@@ -190,11 +193,16 @@ def _write(
 
         html = render_report(result, out_dir=out_dir, smoothing_s=smoothing_s)
         extra["report.html"] = html.encode("utf-8")
-    if export_formats:  # published with the other outputs, in the same atomic step
+    failed = None
+    for name in export_formats:  # published with the other outputs, in the same atomic step
         from trajectory.exports import render_exports
 
-        extra.update(render_exports(result, export_formats))
+        try:
+            extra.update(render_exports(result, [name]))
+        except InputError as error:  # the analysis is still worth keeping
+            failed = failed or error
     write_outputs(result, out_dir, extra=extra)
+    return failed
 
 
 def _export_formats(text: str | None) -> list[str]:

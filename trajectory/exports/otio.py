@@ -36,13 +36,14 @@ def marker_name(scene: SceneMark) -> str:
     return " · ".join([f"Scene {scene.index}", *shares])
 
 
-def media_reference(analysis: Analysis, otio, rate: float):
-    """An external reference to the source film, available from its first frame to its end."""
+def media_reference(analysis: Analysis, otio, rate: float, step: int = 1):
+    """An external reference to the source film, available from its first frame to its end
+    (``step`` timecode frames per film frame)."""
     path = Path(analysis.video.path)
     target = path.resolve().as_uri() if path.is_absolute() else analysis.video.name
     available = otio.opentime.TimeRange(
         otio.opentime.RationalTime(0, rate),
-        otio.opentime.RationalTime(film_frames(analysis), rate),
+        otio.opentime.RationalTime(film_frames(analysis) * step, rate),
     )
     return otio.schema.ExternalReference(target_url=target, available_range=available)
 
