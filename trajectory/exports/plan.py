@@ -144,12 +144,25 @@ def pick_windows(starts, ends, scores, options: ReelOptions) -> list[tuple[float
             continue
         end = min([end, *(a for a, _, _ in chosen if a > start)])
         gain = end - start - (options.crossfade_s if chosen else 0.0)
-        end -= max(total + gain - options.seconds, 0.0)  # the last one fills the reel exactly
+        excess = max(total + gain - options.seconds, 0.0)  # the last one fills the reel
+        end = max(end - excess, min(end, start + options.min_segment_s))
         if end - start < options.min_segment_s:
             continue
         chosen.append((start, end, float(scores[i])))
         total += end - start - (options.crossfade_s if len(chosen) > 1 else 0.0)
-    return sorted(chosen)
+    return _trim_longest(sorted(chosen), total - options.seconds, options.min_segment_s)
+
+
+def _trim_longest(chosen: list, excess: float, min_segment_s: float) -> list:
+    """Takes ``excess`` seconds off the end of the longest segment when it stays long enough
+    (the last pick may have had to be longer than what was left to fill)."""
+    if excess <= 1e-9 or not chosen:
+        return chosen
+    longest = max(range(len(chosen)), key=lambda k: chosen[k][1] - chosen[k][0])
+    start, end, score = chosen[longest]
+    if end - excess - start >= min_segment_s:
+        chosen[longest] = (start, end - excess, score)
+    return chosen
 
 
 def plan_reel(analysis: Analysis, emotion: str, options: ReelOptions, rate: Fraction) -> list[Cut]:
