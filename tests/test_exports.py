@@ -7,6 +7,8 @@ import functools
 import http.server
 import json
 import re
+import subprocess
+import sys
 import threading
 from fractions import Fraction
 from pathlib import Path
@@ -251,3 +253,16 @@ def test_chromium_loads_chapters_and_metadata_tracks(ntsc_out):
         assert re.fullmatch(rf"Scene {scene.scene} · \w+ \d+% · \d\d:\d\d:\d\d", text)
         assert json.loads(payload)["index"] == scene.scene
     assert errors == []
+
+
+def test_exports_never_import_torch(ntsc_out):
+    code = (
+        "import sys\n"
+        "from trajectory.cli import main\n"
+        f"main.main(['export', {str(ntsc_out)!r}, '--format', 'all'], standalone_mode=False)\n"
+        "import trajectory.exports.render\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in ntsc_out.iterdir()} >= {f.filename for f in WRITERS.values()}
