@@ -171,6 +171,19 @@ def test_windows_fill_the_reel_without_overlap():
     assert total == pytest.approx(10.0)
 
 
+def test_a_silent_film_gives_a_silent_reel(tmp_path):
+    film = write_film(tmp_path / "silent.mp4", NTSC, SHOTS, audio=False)
+    analysis = film_analysis(film, NTSC, SHOTS, SCENES, _probs, sample_every=5)
+    out = write_outputs(analysis, tmp_path / "out")
+    _cli("reel", out, "--emotion", "awe", "--seconds", 4, "--segment", 2)
+    manifest = json.loads((out / "reel-awe.json").read_text())
+    assert manifest["audio"] is False and len(manifest["segments"]) > 1
+    with av.open(str(out / "reel-awe.mp4")) as container:
+        assert not container.streams.audio
+        count = sum(1 for _ in container.decode(video=0))
+    assert abs(count / NTSC - manifest["duration_s"]) < 1 / NTSC
+
+
 # -- errors --------------------------------------------------------------------------------------
 
 
