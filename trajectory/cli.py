@@ -106,12 +106,23 @@ def main() -> None:
 )
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_report, quiet):
+@click.option(
+    "--export",
+    "export_formats",
+    default=None,
+    metavar="FORMATS",
+    help="Also write these exports, comma-separated: vtt, vtt-meta, otio, edl or all.",
+)
+def analyze(
+    video, model_path, no_model, out_dir, fps, batch_size, device, no_report, quiet, export_formats
+):
     """Analyze VIDEO: shots, scenes and emotion distributions -> tags.json, CSVs, report."""
     _setup_logging(quiet)
 
     def run():
         from trajectory.video import probe_video
+
+        formats = _export_formats(export_formats)  # a typo fails before any decoding
 
         info = probe_video(video)  # a bad file fails here, before torch is even imported
         from trajectory.model import load_checkpoint
@@ -138,8 +149,10 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
             progress=not quiet,
             resume_log=resume_log,
         )
-        _write(result, target, report=not no_report)
+        failed_export = _write(result, target, report=not no_report, export_formats=formats)
         resume_log.unlink(missing_ok=True)
+        if failed_export is not None:  # the outputs are written; say what was not
+            raise failed_export
         if not quiet:
             click.echo(_summary(result, target), err=True)
 
@@ -168,7 +181,10 @@ def report(out_dir, smoothing):
     _guarded(run)
 
 
-def _write(result, out_dir: Path, report: bool, smoothing_s: float | None = None) -> None:
+def _write(
+    result, out_dir: Path, report: bool, smoothing_s: float | None = None, export_formats=()
+) -> InputError | None:
+    """Writes the outputs; returns the first export that could not be made, if any."""
     from trajectory.export import write_outputs
 
     extra = {}
@@ -177,7 +193,141 @@ def _write(result, out_dir: Path, report: bool, smoothing_s: float | None = None
 
         html = render_report(result, out_dir=out_dir, smoothing_s=smoothing_s)
         extra["report.html"] = html.encode("utf-8")
+    failed = None
+    for name in export_formats:  # published with the other outputs, in the same atomic step
+        from trajectory.exports import render_exports
+
+        try:
+            extra.update(render_exports(result, [name]))
+        except InputError as error:  # the analysis is still worth keeping
+            failed = failed or error
     write_outputs(result, out_dir, extra=extra)
+    return failed
+
+
+def _export_formats(text: str | None) -> list[str]:
+    if not text:
+        return []
+    from trajectory.exports import parse_formats
+
+    return parse_formats(text)
+
+
+@main.command("export")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    required=True,
+    metavar="FORMATS",
+    help="Comma-separated: vtt (chapters), vtt-meta (scene JSON track), otio, edl, or all.",
+)
+@click.option(
+    "--out",
+    "dest",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the exported files (default: OUT_DIR).",
+)
+def export_command(out_dir, formats, dest):
+    """Export OUT_DIR's scenes for players and editors, from the saved outputs (no decoding)."""
+    _setup_logging(False)
+
+    def run():
+        from trajectory.export import read_outputs
+        from trajectory.exports import write_exports
+
+        names = _export_formats(formats)
+        for path in write_exports(read_outputs(out_dir), names, dest or out_dir):
+            click.echo(f"trajectory: wrote {path}", err=True)
+
+    _guarded(run)
+
+
+_EMOTION_OPTION = click.option(
+    "--emotion", required=True, help="One of the 8 classes (amusement ... sadness)."
+)
+_VIDEO_OPTION = click.option(
+    "--video",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The source film (default: tags.json video.path, else OUT_DIR/../<file name>).",
+)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@_EMOTION_OPTION
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Only scenes where the emotion holds at least this share.",
+)
+@click.option(
+    "--pad", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Seconds added."
+)
+@_VIDEO_OPTION
+@click.option(
+    "--out",
+    "dest",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the clips (default: OUT_DIR/clips-<emotion>/).",
+)
+def clips(out_dir, emotion, top, min_confidence, pad, video, dest):
+    """Cut the --top scenes where EMOTION is strongest from the source film as MP4 clips."""
+    _setup_logging(False)
+
+    def run():
+        from trajectory.exports.render import make_clips
+
+        done = make_clips(out_dir, emotion, top, min_confidence, pad, video=video, dest=dest)
+        if len(done.cuts) < top:
+            click.echo(f"trajectory: only {len(done.cuts)} scenes qualify", err=True)
+        click.echo(f"trajectory: wrote {len(done.files)} clips to {done.manifest.parent}", err=True)
+
+    _guarded(run)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@_EMOTION_OPTION
+@click.option("--seconds", type=click.FloatRange(min=1), default=60.0, show_default=True)
+@click.option(
+    "--segment",
+    type=click.FloatRange(min=1),
+    default=4.0,
+    show_default=True,
+    help="Length of one window around a peak, in seconds.",
+)
+@click.option(
+    "--crossfade", type=click.FloatRange(min=0), default=0.5, show_default=True, help="Seconds."
+)
+@_VIDEO_OPTION
+@click.option(
+    "--out",
+    "dest",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The reel's MP4 (default: OUT_DIR/reel-<emotion>.mp4; its JSON beside it).",
+)
+def reel(out_dir, emotion, seconds, segment, crossfade, video, dest):
+    """A highlight reel of the moments where EMOTION peaks, in film order, with crossfades."""
+    _setup_logging(False)
+
+    def run():
+        from trajectory.exports.render import make_reel
+
+        done = make_reel(out_dir, emotion, seconds, segment, crossfade, video=video, dest=dest)
+        click.echo(
+            f"trajectory: wrote {done.files[0]} ({len(done.cuts)} segments) and {done.manifest}",
+            err=True,
+        )
+
+    _guarded(run)
 
 
 def run() -> None:

@@ -58,6 +58,7 @@ def tags_document(result: Analysis) -> dict:
         "generator": {"name": "trajectory", "version": __version__},
         "video": {
             "file": info.name,
+            "path": os.path.abspath(info.path),
             "title": info.title,
             "duration_s": round(result.duration_s, 3),
             "start_s": round(result.start_s, 6),
@@ -205,13 +206,15 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         raise InputError(
             tags_path, f"schema_version {tags.get('schema_version')!r} is not supported"
         )
+    if not tags.get("shots") or not tags.get("scenes"):
+        raise InputError(tags_path, "the scene table is empty (no shots or scenes)")
     shots = pd.DataFrame(tags["shots"])
     frames["weight_s"] = aggregate.frame_weights(
         frames["time_s"].to_numpy(), shots["end_s"].to_numpy()[frames["shot"].to_numpy()]
     )
     video = tags["video"]
     info = VideoInfo(
-        path=str(out_dir / video["file"]),
+        path=video.get("path") or str(out_dir / video["file"]),
         width=video["width"],
         height=video["height"],
         coded_width=video["width"],
