@@ -28,7 +28,7 @@ import pandas as pd
 from trajectory import aggregate
 from trajectory.emotions import EMOTIONS, valence
 from trajectory.results import Analysis
-from trajectory.video import VideoInfo
+from trajectory.videoinfo import VideoInfo
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (

@@ -1,7 +1,8 @@
 """tags.json, frames.csv, scenes.csv and scene keyframes, written atomically; and read back.
 
-Files are first written into a staging folder beside the output folder and then renamed into
-place one by one, so an interrupted or failed run never leaves a half-written file behind.
+Files are first written into a staging folder beside the output folder, which then replaces the
+folder as a whole, so an interrupted or failed run never leaves a half-written file behind and a
+folder never mixes two runs' files.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -21,9 +21,10 @@ import pandas as pd
 from trajectory import __version__, aggregate
 from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
+from trajectory.outdir import OutputFolder
 from trajectory.results import Analysis
 from trajectory.timecode import format_timecode
-from trajectory.video import VideoInfo
+from trajectory.videoinfo import VideoInfo
 
 SCHEMA_VERSION = 1
 FRAME_STATS = ("valence", "brightness", "colourfulness", "weight_s")
@@ -137,52 +138,50 @@ def scenes_table(result: Analysis) -> pd.DataFrame:
     return table
 
 
-def _staging_dir(out_dir: Path) -> Path:
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(out_dir, f"cannot create the output folder ({error.strerror})") from None
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(out_dir, "exists and is not a folder")
-    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+def write_outputs(
+    result: Analysis,
+    out_dir: str | os.PathLike,
+    extra: dict | None = None,
+    *,
+    carry_over: bool = False,
+) -> Path:
+    """Writes tags.json, frames.csv, scenes.csv and keyframes/ as the whole of ``out_dir``.
 
-
-def write_outputs(result: Analysis, out_dir: str | os.PathLike, extra: dict | None = None) -> Path:
-    """Writes tags.json, frames.csv, scenes.csv and keyframes/ into ``out_dir`` atomically.
+    Everything is written into a hidden staging folder beside ``out_dir``, which then replaces
+    it (see :mod:`trajectory.outdir`): the folder holds this result's files and nothing else.
 
     Args:
         extra: more files to publish with them, name -> bytes (the CLI passes report.html).
+        carry_over: keep the files of the current folder that this call does not write
+            (``trajectory report`` re-renders a run's report and keeps the rest).
 
     Returns:
         The output folder.
+
+    Raises:
+        InputError: ``out_dir`` cannot be written, holds other files, or another run holds it.
     """
     out_dir = Path(out_dir)
-    staging = _staging_dir(out_dir)
-    try:
-        document = tags_document(result)
-        (staging / "tags.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
-        frames_table(result).to_csv(staging / "frames.csv", index=False)
-        scenes_table(result).to_csv(staging / "scenes.csv", index=False)
-        (staging / KEYFRAME_DIR).mkdir()
-        for scene, jpeg in result.keyframes.items():
-            (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(jpeg)
-        for name, data in (extra or {}).items():
-            (staging / name).write_bytes(data)
-        publish(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with OutputFolder(out_dir).claim() as folder:
+        staging = folder.staging()
+        try:
+            _write_files(result, staging, extra or {})
+            folder.publish(staging, carry_over=carry_over)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return out_dir
 
 
-def publish(staging: Path, out_dir: Path) -> None:
-    """Moves every file of ``staging`` into ``out_dir`` with atomic renames."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for source in sorted(staging.rglob("*")):
-        if source.is_file():
-            target = out_dir / source.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+def _write_files(result: Analysis, staging: Path, extra: dict) -> None:
+    document = tags_document(result)
+    (staging / "tags.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
+    frames_table(result).to_csv(staging / "frames.csv", index=False)
+    scenes_table(result).to_csv(staging / "scenes.csv", index=False)
+    (staging / KEYFRAME_DIR).mkdir()
+    for scene, jpeg in result.keyframes.items():
+        (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(jpeg)
+    for name, data in extra.items():
+        (staging / name).write_bytes(data)
 
 
 def read_outputs(out_dir: str | os.PathLike) -> Analysis:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from trajectory import aggregate
-from trajectory.video import VideoInfo
+from trajectory.videoinfo import VideoInfo
 
 
 @dataclass
