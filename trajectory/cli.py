@@ -204,7 +204,7 @@ def run() -> None:
 
 def _summary(result, out_dir: Path) -> str:
     film = result.film
-    feeling = "no emotion model"
+    feeling = "no emotion model" if result.model is None else "no frame scored by the model"
     if film.distribution:
         top = sorted(film.distribution.items(), key=lambda kv: -kv[1])[:3]
         feeling = ", ".join(f"{share:.0%} {name}" for name, share in top)

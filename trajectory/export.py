@@ -70,6 +70,11 @@ def tags_document(result: Analysis) -> dict:
             "codec": info.codec,
             "frames_decoded": result.frames_decoded,
             "decode_errors": result.decode_errors,
+            "declared_duration_s": _round(info.duration_s, 6),
+            "declared_frames": info.frame_count,
+            "truncated": result.truncated,
+            "skipped_out_of_order": result.skipped_out_of_order,
+            "late_cuts": result.late_cuts,
         },
         "model": result.model,
         "sampling": {"fps": result.sampling_fps, "frames_scored": _frames_scored(result)},
@@ -197,13 +202,51 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
             raise InputError(path, "missing: not a trajectory output folder")
     try:
         tags = json.loads(tags_path.read_text("utf-8"))
-        frames = pd.read_csv(frames_path)
     except (ValueError, OSError) as error:
         raise InputError(tags_path, f"unreadable ({error})") from None
-    if tags.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(
-            tags_path, f"schema_version {tags.get('schema_version')!r} is not supported"
-        )
+    if not isinstance(tags, dict) or tags.get("schema_version") != SCHEMA_VERSION:
+        version = tags.get("schema_version") if isinstance(tags, dict) else None
+        raise InputError(tags_path, f"schema_version {version!r} is not supported")
+    try:
+        return _analysis_from(out_dir, tags, _read_frames(frames_path, len(tags["shots"])))
+    except (KeyError, TypeError, IndexError) as error:  # a field missing or of the wrong type
+        problem = f"incomplete or malformed ({type(error).__name__}: {error})"
+        raise InputError(tags_path, problem) from None
+
+
+def _read_frames(path: Path, shot_count: int) -> pd.DataFrame:
+    """frames.csv, checked: every column there, numbers where numbers belong, shots that exist.
+
+    Raises:
+        InputError: naming the file, the column and the problem.
+    """
+    try:
+        frames = pd.read_csv(path)
+    except (ValueError, OSError) as error:
+        raise InputError(path, f"unreadable ({error})") from None
+    required = ["time_s", "shot", "scene", *EMOTIONS, "brightness", "colourfulness"]
+    missing = [c for c in required if c not in frames.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}")
+    for column in required:
+        values = pd.to_numeric(frames[column], errors="coerce")
+        bad = values.isna() & frames[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            value = frames[column].iloc[row]
+            raise InputError(path, f"column {column}: {value!r} (line {row + 2}) is not a number")
+        frames[column] = values
+    if len(frames) == 0 or frames[["time_s", "shot", "scene"]].isna().any().any():
+        raise InputError(path, "no rows, or a row without time_s, shot or scene")
+    shots = frames["shot"].to_numpy()
+    if not ((shots >= 0) & (shots < shot_count) & (shots == np.round(shots))).all():
+        raise InputError(path, f"column shot: values outside the {shot_count} shots of tags.json")
+    frames["shot"] = frames["shot"].astype(int)
+    frames["scene"] = frames["scene"].astype(int)
+    return frames
+
+
+def _analysis_from(out_dir: Path, tags: dict, frames: pd.DataFrame) -> Analysis:
     shots = pd.DataFrame(tags["shots"])
     frames["weight_s"] = aggregate.frame_weights(
         frames["time_s"].to_numpy(), shots["end_s"].to_numpy()[frames["shot"].to_numpy()]
@@ -219,8 +262,8 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         fps=video["fps"],
         time_base=Fraction(1, 1000),
         start_s=video.get("start_s", shots["start_s"].iloc[0]),
-        duration_s=video["duration_s"],
-        frame_count=video.get("frames_decoded"),
+        duration_s=video.get("declared_duration_s", video["duration_s"]),
+        frame_count=video.get("declared_frames", video.get("frames_decoded")),
         codec=video.get("codec", ""),
         title=video.get("title"),
     )
@@ -240,4 +283,7 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         scenes=aggregate.scene_table(frames, shots),
         film=aggregate.summarize_film(frames),
         keyframes=keyframes,
+        truncated=bool(video.get("truncated", False)),
+        skipped_out_of_order=int(video.get("skipped_out_of_order", 0)),
+        late_cuts=int(video.get("late_cuts", 0)),
     )
