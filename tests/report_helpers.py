@@ -453,11 +453,3 @@ def page_part(page: str, tag: str, element_id: str) -> str:
     start = match.start()
     end = page.index(f"</{tag}>", start) + len(tag) + 3
     return page[start:end]
-
-
-def without_data_uris(fragment: str) -> str:
-    return re.sub(r"data:image/jpeg;base64,[A-Za-z0-9+/=]+", "data:…", fragment)
-
-
-def trace(data: dict, name: str) -> dict:
-    return next(t for t in data["figures"]["timeline"]["data"] if t.get("name") == name)
