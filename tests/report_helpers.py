@@ -453,3 +453,7 @@ def page_part(page: str, tag: str, element_id: str) -> str:
     start = match.start()
     end = page.index(f"</{tag}>", start) + len(tag) + 3
     return page[start:end]
+
+
+def trace(data: dict, name: str) -> dict:
+    return next(t for t in data["figures"]["timeline"]["data"] if t.get("name") == name)
