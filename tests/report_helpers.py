@@ -28,7 +28,7 @@ import pandas as pd
 from trajectory import aggregate
 from trajectory.emotions import EMOTIONS, valence
 from trajectory.results import Analysis
-from trajectory.video import VideoInfo
+from trajectory.videoinfo import VideoInfo
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = (
@@ -453,10 +453,6 @@ def page_part(page: str, tag: str, element_id: str) -> str:
     start = match.start()
     end = page.index(f"</{tag}>", start) + len(tag) + 3
     return page[start:end]
-
-
-def without_data_uris(fragment: str) -> str:
-    return re.sub(r"data:image/jpeg;base64,[A-Za-z0-9+/=]+", "data:…", fragment)
 
 
 def trace(data: dict, name: str) -> dict:

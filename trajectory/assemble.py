@@ -74,6 +74,9 @@ def assemble(
         scenes=scenes,
         film=aggregate.summarize_film(frames),
         keyframes=_scene_keyframes(scan.shot_keyframes, shots),
+        truncated=scan.truncated,
+        skipped_out_of_order=scan.skipped_out_of_order,
+        late_cuts=scan.late_cuts,
     )
 
 

@@ -10,12 +10,14 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import click
 
 from trajectory import __version__
-from trajectory.errors import InputError
+from trajectory.errors import InputError, ModelOutputError, UsageError
 
 MODEL_ENV = "TRAJECTORY_MODEL"
 NO_MODEL_HELP = (
@@ -39,14 +41,14 @@ def _setup_logging(quiet: bool) -> None:
     logger.propagate = False
 
 
-def _guarded(run) -> None:
+def _guarded(run: Callable[[], None]) -> None:
     """Runs a command body, turning errors into the documented exit codes."""
     try:
         run()
-    except InputError as error:
+    except (InputError, UsageError) as error:  # the user's file or argument: exit 2
         _fail(str(error), 2)
-    except ValueError as error:  # bad argument values that click's types could not catch
-        _fail(str(error), 2)
+    except ModelOutputError as error:  # a broken checkpoint, said plainly: exit 1
+        _fail(str(error), 1)
     except KeyboardInterrupt:
         click.echo(
             "trajectory: interrupted; no output was written (scores so far are kept, "
@@ -118,45 +120,50 @@ def analyze(
 ):
     """Analyze VIDEO: shots, scenes and emotion distributions -> tags.json, CSVs, report."""
     _setup_logging(quiet)
+    options = dict(fps=fps, batch_size=batch_size, device=device, report=not no_report)
+    _guarded(partial(_analyze, video, model_path, no_model, out_dir, quiet, options))
 
-    def run():
-        from trajectory.video import probe_video
 
-        formats = _export_formats(export_formats)  # a typo fails before any decoding
+def _analyze(video, model_path, no_model, out_dir, quiet, options) -> None:
+    """Checks everything that can be checked before decoding, then analyzes and publishes."""
+    from trajectory.outdir import OutputFolder, default_out_dir
+    from trajectory.video import probe_video
 
-        info = probe_video(video)  # a bad file fails here, before torch is even imported
-        from trajectory.model import load_checkpoint
+    formats = _export_formats(options["export_formats"])  # a typo fails before any decoding
+    info = probe_video(video)  # a bad file fails here, before torch is even imported
+    if no_model and model_path:
+        raise UsageError("--model and --no-model exclude each other")
+    checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
+    if checkpoint is None and not no_model:
+        raise UsageError(NO_MODEL_HELP)
+    target = out_dir or default_out_dir(video)
+    # The output folder is locked and probed before decoding: a folder another run holds or
+    # that cannot be written fails now, not after the whole film.
+    with OutputFolder(target).claim() as folder:
+        model = None
+        if checkpoint:
+            from trajectory.model import load_checkpoint
+
+            model = load_checkpoint(checkpoint)
         from trajectory.pipeline import analyze as run_analysis
 
-        checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
-        if no_model and model_path:
-            raise ValueError("--model and --no-model exclude each other")
-        if checkpoint is None and not no_model:
-            _fail(NO_MODEL_HELP, 2)
-        model = load_checkpoint(checkpoint) if checkpoint else None  # fail before decoding
-        target = out_dir or Path("trajectory-out") / Path(video).stem
-        if target.exists() and not target.is_dir():
-            raise InputError(target, "exists and is not a folder (--out needs a folder)")
         # Scores are logged beside the output folder as they come, so an interrupted run
         # resumes instead of scoring the film again; the log goes once the outputs are written.
-        resume_log = target.parent / f".{target.name}.scores-partial"
         result = run_analysis(
             info,
             model,
-            fps=fps,
-            batch_size=batch_size,
-            device=device,
+            fps=options["fps"],
+            batch_size=options["batch_size"],
+            device=options["device"],
             progress=not quiet,
-            resume_log=resume_log,
+            resume_log=folder.scores_log,
         )
-        failed_export = _write(result, target, report=not no_report, export_formats=formats)
-        resume_log.unlink(missing_ok=True)
-        if failed_export is not None:  # the outputs are written; say what was not
-            raise failed_export
-        if not quiet:
-            click.echo(_summary(result, target), err=True)
-
-    _guarded(run)
+        failed_export = _write(result, target, report=options["report"], export_formats=formats)
+        folder.scores_log.unlink(missing_ok=True)
+    if failed_export is not None:  # the outputs are written; say what was not
+        raise failed_export
+    if not quiet:
+        click.echo(_summary(result, target), err=True)
 
 
 @main.command()
@@ -170,19 +177,24 @@ def analyze(
 def report(out_dir, smoothing):
     """Re-aggregate OUT_DIR's saved per-frame scores and re-render its report.html."""
     _setup_logging(False)
+    _guarded(partial(_report, out_dir, smoothing))
 
-    def run():
-        from trajectory.export import read_outputs
 
-        result = read_outputs(out_dir)
-        _write(result, out_dir, report=True, smoothing_s=smoothing)
-        click.echo(f"trajectory: wrote {out_dir / 'report.html'}", err=True)
+def _report(out_dir: Path, smoothing: float | None) -> None:
+    from trajectory.export import read_outputs
 
-    _guarded(run)
+    result = read_outputs(out_dir)
+    _write(result, out_dir, report=True, smoothing_s=smoothing, carry_over=True)
+    click.echo(f"trajectory: wrote {out_dir / 'report.html'}", err=True)
 
 
 def _write(
-    result, out_dir: Path, report: bool, smoothing_s: float | None = None, export_formats=()
+    result,
+    out_dir: Path,
+    report: bool,
+    smoothing_s: float | None = None,
+    export_formats=(),
+    carry_over: bool = False,
 ) -> InputError | None:
     """Writes the outputs; returns the first export that could not be made, if any."""
     from trajectory.export import write_outputs
@@ -201,7 +213,7 @@ def _write(
             extra.update(render_exports(result, [name]))
         except InputError as error:  # the analysis is still worth keeping
             failed = failed or error
-    write_outputs(result, out_dir, extra=extra)
+    write_outputs(result, out_dir, extra=extra, carry_over=carry_over)
     return failed
 
 
@@ -344,7 +356,7 @@ def run() -> None:
 
 def _summary(result, out_dir: Path) -> str:
     film = result.film
-    feeling = "no emotion model"
+    feeling = "no emotion model" if result.model is None else "no frame scored by the model"
     if film.distribution:
         top = sorted(film.distribution.items(), key=lambda kv: -kv[1])[:3]
         feeling = ", ".join(f"{share:.0%} {name}" for name, share in top)

@@ -1,4 +1,5 @@
-"""The one error type for bad input that the command line turns into exit code 2."""
+"""Errors the command line turns into one line on stderr: bad input and usage (exit 2), a broken
+model (exit 1)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,18 @@ class InputError(Exception):
         self.path = None if path is None else os.fspath(path)
         self.problem = " ".join(str(problem).split())  # one line, whatever the cause said
         super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
+
+
+class UsageError(ValueError):
+    """An argument value the command line could not check by itself (exit code 2).
+
+    A ValueError, so library callers that catch bad arguments as ValueError keep working; but
+    only this subclass means "the user's fault": any other ValueError is a bug (exit code 1).
+    """
+
+
+class ModelOutputError(RuntimeError):
+    """The emotion model produced non-finite scores: its weights or preprocessing are broken.
+
+    Exit code 1 with this message: nothing the user typed is wrong, the checkpoint is.
+    """

@@ -1,7 +1,8 @@
 """tags.json, frames.csv, scenes.csv and scene keyframes, written atomically; and read back.
 
-Files are first written into a staging folder beside the output folder and then renamed into
-place one by one, so an interrupted or failed run never leaves a half-written file behind.
+Files are first written into a staging folder beside the output folder, which then replaces the
+folder as a whole, so an interrupted or failed run never leaves a half-written file behind and a
+folder never mixes two runs' files.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -21,9 +21,10 @@ import pandas as pd
 from trajectory import __version__, aggregate
 from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
+from trajectory.outdir import OutputFolder
 from trajectory.results import Analysis
 from trajectory.timecode import format_timecode
-from trajectory.video import VideoInfo
+from trajectory.videoinfo import VideoInfo
 
 SCHEMA_VERSION = 1
 FRAME_STATS = ("valence", "brightness", "colourfulness", "weight_s")
@@ -70,6 +71,11 @@ def tags_document(result: Analysis) -> dict:
             "codec": info.codec,
             "frames_decoded": result.frames_decoded,
             "decode_errors": result.decode_errors,
+            "declared_duration_s": _round(info.duration_s, 6),
+            "declared_frames": info.frame_count,
+            "truncated": result.truncated,
+            "skipped_out_of_order": result.skipped_out_of_order,
+            "late_cuts": result.late_cuts,
         },
         "model": result.model,
         "sampling": {"fps": result.sampling_fps, "frames_scored": _frames_scored(result)},
@@ -138,52 +144,50 @@ def scenes_table(result: Analysis) -> pd.DataFrame:
     return table
 
 
-def _staging_dir(out_dir: Path) -> Path:
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(out_dir, f"cannot create the output folder ({error.strerror})") from None
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(out_dir, "exists and is not a folder")
-    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+def write_outputs(
+    result: Analysis,
+    out_dir: str | os.PathLike,
+    extra: dict | None = None,
+    *,
+    carry_over: bool = False,
+) -> Path:
+    """Writes tags.json, frames.csv, scenes.csv and keyframes/ as the whole of ``out_dir``.
 
-
-def write_outputs(result: Analysis, out_dir: str | os.PathLike, extra: dict | None = None) -> Path:
-    """Writes tags.json, frames.csv, scenes.csv and keyframes/ into ``out_dir`` atomically.
+    Everything is written into a hidden staging folder beside ``out_dir``, which then replaces
+    it (see :mod:`trajectory.outdir`): the folder holds this result's files and nothing else.
 
     Args:
         extra: more files to publish with them, name -> bytes (the CLI passes report.html).
+        carry_over: keep the files of the current folder that this call does not write
+            (``trajectory report`` re-renders a run's report and keeps the rest).
 
     Returns:
         The output folder.
+
+    Raises:
+        InputError: ``out_dir`` cannot be written, holds other files, or another run holds it.
     """
     out_dir = Path(out_dir)
-    staging = _staging_dir(out_dir)
-    try:
-        document = tags_document(result)
-        (staging / "tags.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
-        frames_table(result).to_csv(staging / "frames.csv", index=False)
-        scenes_table(result).to_csv(staging / "scenes.csv", index=False)
-        (staging / KEYFRAME_DIR).mkdir()
-        for scene, jpeg in result.keyframes.items():
-            (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(jpeg)
-        for name, data in (extra or {}).items():
-            (staging / name).write_bytes(data)
-        publish(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with OutputFolder(out_dir).claim() as folder:
+        staging = folder.staging()
+        try:
+            _write_files(result, staging, extra or {})
+            folder.publish(staging, carry_over=carry_over)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return out_dir
 
 
-def publish(staging: Path, out_dir: Path) -> None:
-    """Moves every file of ``staging`` into ``out_dir`` with atomic renames."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for source in sorted(staging.rglob("*")):
-        if source.is_file():
-            target = out_dir / source.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+def _write_files(result: Analysis, staging: Path, extra: dict) -> None:
+    document = tags_document(result)
+    (staging / "tags.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
+    frames_table(result).to_csv(staging / "frames.csv", index=False)
+    scenes_table(result).to_csv(staging / "scenes.csv", index=False)
+    (staging / KEYFRAME_DIR).mkdir()
+    for scene, jpeg in result.keyframes.items():
+        (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(jpeg)
+    for name, data in extra.items():
+        (staging / name).write_bytes(data)
 
 
 def read_outputs(out_dir: str | os.PathLike) -> Analysis:
@@ -199,15 +203,53 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
             raise InputError(path, "missing: not a trajectory output folder")
     try:
         tags = json.loads(tags_path.read_text("utf-8"))
-        frames = pd.read_csv(frames_path)
     except (ValueError, OSError) as error:
         raise InputError(tags_path, f"unreadable ({error})") from None
-    if tags.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(
-            tags_path, f"schema_version {tags.get('schema_version')!r} is not supported"
-        )
+    if not isinstance(tags, dict) or tags.get("schema_version") != SCHEMA_VERSION:
+        version = tags.get("schema_version") if isinstance(tags, dict) else None
+        raise InputError(tags_path, f"schema_version {version!r} is not supported")
     if not tags.get("shots") or not tags.get("scenes"):
         raise InputError(tags_path, "the scene table is empty (no shots or scenes)")
+    try:
+        return _analysis_from(out_dir, tags, _read_frames(frames_path, len(tags["shots"])))
+    except (KeyError, TypeError, IndexError) as error:  # a field missing or of the wrong type
+        problem = f"incomplete or malformed ({type(error).__name__}: {error})"
+        raise InputError(tags_path, problem) from None
+
+
+def _read_frames(path: Path, shot_count: int) -> pd.DataFrame:
+    """frames.csv, checked: every column there, numbers where numbers belong, shots that exist.
+
+    Raises:
+        InputError: naming the file, the column and the problem.
+    """
+    try:
+        frames = pd.read_csv(path)
+    except (ValueError, OSError) as error:
+        raise InputError(path, f"unreadable ({error})") from None
+    required = ["time_s", "shot", "scene", *EMOTIONS, "brightness", "colourfulness"]
+    missing = [c for c in required if c not in frames.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}")
+    for column in required:
+        values = pd.to_numeric(frames[column], errors="coerce")
+        bad = values.isna() & frames[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            value = frames[column].iloc[row]
+            raise InputError(path, f"column {column}: {value!r} (line {row + 2}) is not a number")
+        frames[column] = values
+    if len(frames) == 0 or frames[["time_s", "shot", "scene"]].isna().any().any():
+        raise InputError(path, "no rows, or a row without time_s, shot or scene")
+    shots = frames["shot"].to_numpy()
+    if not ((shots >= 0) & (shots < shot_count) & (shots == np.round(shots))).all():
+        raise InputError(path, f"column shot: values outside the {shot_count} shots of tags.json")
+    frames["shot"] = frames["shot"].astype(int)
+    frames["scene"] = frames["scene"].astype(int)
+    return frames
+
+
+def _analysis_from(out_dir: Path, tags: dict, frames: pd.DataFrame) -> Analysis:
     shots = pd.DataFrame(tags["shots"])
     frames["weight_s"] = aggregate.frame_weights(
         frames["time_s"].to_numpy(), shots["end_s"].to_numpy()[frames["shot"].to_numpy()]
@@ -223,8 +265,8 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         fps=video["fps"],
         time_base=Fraction(1, 1000),
         start_s=video.get("start_s", shots["start_s"].iloc[0]),
-        duration_s=video["duration_s"],
-        frame_count=video.get("frames_decoded"),
+        duration_s=video.get("declared_duration_s", video["duration_s"]),
+        frame_count=video.get("declared_frames", video.get("frames_decoded")),
         codec=video.get("codec", ""),
         title=video.get("title"),
     )
@@ -244,4 +286,7 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         scenes=aggregate.scene_table(frames, shots),
         film=aggregate.summarize_film(frames),
         keyframes=keyframes,
+        truncated=bool(video.get("truncated", False)),
+        skipped_out_of_order=int(video.get("skipped_out_of_order", 0)),
+        late_cuts=int(video.get("late_cuts", 0)),
     )

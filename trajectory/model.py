@@ -14,7 +14,7 @@ import hashlib
 import io
 import os
 import pickle
-import zipfile
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -143,12 +143,16 @@ def _load_state_file(path: Path) -> dict:
     if not path.is_file():
         raise InputError(path, "no such file" if not path.exists() else "is not a file")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickles before refusing them
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "unsafe pickle"
         raise InputError(path, f"refused: not a plain weights file ({first})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise InputError(path, f"not a readable PyTorch checkpoint ({error})") from None
+    except Exception as error:  # arbitrary bytes fail in arbitrary ways (a text file: KeyError)
+        raise InputError(
+            path, f"not a readable PyTorch checkpoint ({type(error).__name__}: {error})"
+        ) from None
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from trajectory.assemble import assemble
+from trajectory.errors import ModelOutputError, UsageError
 from trajectory.results import Analysis
 from trajectory.resume import ScoreLog, run_key
 from trajectory.scan import FilmScan
@@ -30,6 +32,9 @@ if TYPE_CHECKING:  # torch is imported only when a model runs (seconds and ~650 
 __all__ = ["Analysis", "analyze"]
 
 log = logging.getLogger("trajectory")
+
+POLL_S = 0.2  # how often the model thread looks up from an empty queue (Ctrl-C latency)
+JOIN_TIMEOUT_S = 5.0  # how long a stopping decoder thread gets before it is left behind
 
 
 def analyze(
@@ -58,10 +63,11 @@ def analyze(
 
     Raises:
         InputError: the video or checkpoint cannot be used.
-        ValueError: bad arguments.
+        UsageError: bad arguments (a ValueError).
+        ModelOutputError: the model gave non-finite scores (broken weights or preprocessing).
     """
     if not (fps > 0 and math.isfinite(fps)):
-        raise ValueError(f"--fps must be a positive number, got {fps}")
+        raise UsageError(f"--fps must be a positive number, got {fps}")
     info = video_path if isinstance(video_path, VideoInfo) else probe_video(video_path)
     scorer = None
     if model is not None:
@@ -111,22 +117,49 @@ def _run(
     thread.start()
     probabilities: dict[int, np.ndarray] = {}
     try:
-        while True:
-            item = scan.batches.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
+        while (item := _next_batch(scan, thread)) is not None:
             ids, images = item
             scores = scorer.score(images)
+            _check_finite(dict(zip(ids, scores)), scan, scorer.model)  # before it is logged
             probabilities.update(zip(ids, scores))
             if log_file is not None:
                 log_file.append([scan.samples[i].time_s for i in ids], scores)
     finally:
         scan.stop.set()
-        thread.join()
+        thread.join(timeout=JOIN_TIMEOUT_S)  # a decoder stuck in FFmpeg must not hang Ctrl-C
         bar.close()
     return probabilities
+
+
+def _next_batch(scan: FilmScan, thread: threading.Thread):
+    """The decoder's next batch, or None at the end; re-raises the decoder thread's error.
+
+    Waits in short slices rather than one blocking ``get()``: the main thread stays responsive
+    to Ctrl-C (a blocked ``Queue.get`` without timeout delays KeyboardInterrupt until the
+    decoder puts something), and a decoder thread that died without a word is noticed.
+    """
+    while True:
+        try:
+            item = scan.batches.get(timeout=POLL_S)
+        except queue.Empty:
+            if not thread.is_alive() and scan.batches.empty():
+                raise RuntimeError("the decoder thread ended without finishing") from None
+            continue
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def _check_finite(probabilities: dict[int, np.ndarray], scan: FilmScan, model) -> None:
+    """Raises ModelOutputError when the model scored a frame NaN or infinite."""
+    for sample_id, probs in probabilities.items():
+        if not np.isfinite(probs).all():
+            name = getattr(model, "path", None) or "the emotion model"
+            raise ModelOutputError(
+                f"{name}: the emotion model gave non-finite scores (NaN or inf) for the frame "
+                f"at {scan.samples[sample_id].time_s:.3f} s: its weights or preprocessing "
+                "(mean/std) are broken; no output was written"
+            )
 
 
 def _film_length(info: VideoInfo) -> float | None:

@@ -209,8 +209,14 @@ def _header_html(result: Analysis, emotional: bool) -> str:
         )
         right = _film_summary_html(film)
     else:
+        # A model that was given but scored nothing is not "no model": say which it was.
+        why = (
+            "No emotion model was used."
+            if result.model is None
+            else "The emotion model scored no frame."
+        )
         source = (
-            '<p class="notice" id="no-model"><b>No emotion model was used.</b> This report '
+            f'<p class="notice" id="no-model"><b>{why}</b> This report '
             "shows shots, scenes and visual statistics only; nothing in it is an emotion "
             "estimate.</p>"
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from trajectory import aggregate
-from trajectory.video import VideoInfo
+from trajectory.videoinfo import VideoInfo
 
 
 @dataclass
@@ -33,6 +33,9 @@ class Analysis:
     )  # index, start_s, end_s, first_shot, last_shot, dominant, confidence, 8 classes
     film: aggregate.FilmSummary
     keyframes: dict[int, bytes] = field(default_factory=dict)  # scene -> JPEG thumbnail
+    truncated: bool = False  # decoding ended well before the declared duration or frame count
+    skipped_out_of_order: int = 0  # frames dropped because their timestamps went back
+    late_cuts: int = 0  # cuts the detectors reported after the shot around them was settled
 
     @property
     def start_s(self) -> float:

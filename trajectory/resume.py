@@ -4,10 +4,16 @@ Scoring is the slow stage on a CPU (a 2-hour film at 1 fps is 7200 VGG19 passes)
 batch is appended to the log and flushed; a re-run of the same video with the same model and
 sampling reads it back and only scores the frames that are missing. The log is removed once the
 outputs are written.
+
+Only one run writes a log at a time (the output folder's lock, :mod:`trajectory.outdir`), and a
+log is trusted only as far as it proves itself: the header must carry this run's key, and every
+record carries the key's digest, so a record written under another model, sampling or input
+size (or a zero-filled hole) is dropped, never mixed in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -16,13 +22,17 @@ import numpy as np
 
 from trajectory.emotions import EMOTIONS
 
-_RECORD = np.dtype([("time_us", "<i8"), ("probs", "<f4", (len(EMOTIONS),))])
+LOG_FORMAT = 2  # 1 had no per-record key; such logs are discarded
+_RECORD = np.dtype(
+    [("key", "<u8"), ("time_us", "<i8"), ("probs", "<f4", (len(EMOTIONS),))]
+)  # 48 bytes
 
 
 def run_key(video_path: str, model_sha256: str, fps: float, input_size: int) -> dict:
     """What must match for logged scores to be reused: the file, the model and the sampling."""
     stat = os.stat(video_path)
     return {
+        "format": LOG_FORMAT,
         "video": os.path.abspath(video_path),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
@@ -30,6 +40,12 @@ def run_key(video_path: str, model_sha256: str, fps: float, input_size: int) -> 
         "fps": fps,
         "input_size": input_size,
     }
+
+
+def key_digest(key: dict) -> int:
+    """A non-zero 64-bit digest of the run key, stored in every record."""
+    data = json.dumps(key, sort_keys=True).encode("utf-8")
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "little") or 1
 
 
 def time_key(time_s: float) -> int:
@@ -42,6 +58,7 @@ class ScoreLog:
     def __init__(self, path: str | os.PathLike, key: dict):
         self.path = Path(path)
         self.key = key
+        self.digest = key_digest(key)
         self._file = None
 
     def load(self) -> dict[int, np.ndarray]:
@@ -56,12 +73,19 @@ class ScoreLog:
             return {}
         whole = len(data) // _RECORD.itemsize  # a record cut by the interruption is dropped
         records = np.frombuffer(data[: whole * _RECORD.itemsize], dtype=_RECORD)
-        return {int(r["time_us"]): r["probs"].copy() for r in records}
+        probs = records["probs"].astype(np.float64)
+        valid = (
+            (records["key"] == self.digest)
+            & np.isfinite(probs).all(axis=1)
+            & (np.abs(probs.sum(axis=1) - 1.0) < 1e-3)
+        )
+        return {int(r["time_us"]): r["probs"].copy() for r in records[valid]}
 
     def append(self, times_s: list[float], probs: np.ndarray) -> None:
         if self._file is None:
             self._open()
         records = np.zeros(len(times_s), dtype=_RECORD)
+        records["key"] = self.digest
         records["time_us"] = [time_key(t) for t in times_s]
         records["probs"] = probs
         self._file.write(records.tobytes())

@@ -50,6 +50,9 @@ class ScanOutcome:
     cuts: list[Cut]
     samples: list[Sample]
     shot_keyframes: dict[float, bytes]  # shot start -> JPEG thumbnail
+    truncated: bool = False  # decoding ended well before the declared duration or frame count
+    skipped_out_of_order: int = 0  # frames dropped because their timestamps went back
+    late_cuts: int = 0  # cuts reported after the shot around them was settled
 
 
 class Stopped(Exception):
@@ -80,6 +83,7 @@ class FilmScan:
         self.progress: tqdm | None = None
         self.logged: dict[int, np.ndarray] = {}  # scores from an interrupted run: time µs -> probs
         self.reused: dict[int, np.ndarray] = {}  # sample id -> logged probs used for it
+        self.late_cuts = 0
 
     def outcome(self) -> ScanOutcome:
         """The scan's findings, once :meth:`run` has finished."""
@@ -91,6 +95,9 @@ class FilmScan:
             cuts=self.detector.cuts,
             samples=list(self.samples),
             shot_keyframes=dict(self.shot_keyframes),
+            truncated=self.reader.truncated,
+            skipped_out_of_order=self.reader.skipped_out_of_order,
+            late_cuts=self.late_cuts,
         )
 
     def run(self) -> None:
@@ -116,8 +123,8 @@ class FilmScan:
             if self.stop.is_set():
                 raise Stopped
             small = frame.to_array(*self.size, fmt="bgr24")
-            self.detector.process(frame.time_s, small)
             self.recent.add(frame.time_s, small)
+            self._settle_late_cuts(self.detector.process(frame.time_s, small))
             if self.sampler.wants(frame.time_s):
                 image = None
                 if self.input_size:
@@ -129,7 +136,7 @@ class FilmScan:
                 position = frame.time_s
         if self.reader.frames_read == 0:
             raise InputError(self.info.path, "the video stream has no decodable frame")
-        self.detector.finish()
+        self._settle_late_cuts(self.detector.finish())
         self._settle_shots(math.inf, end_s=self.reader.end_s)
         self._flush()
 
@@ -173,6 +180,37 @@ class FilmScan:
             if bisect.bisect_left(self._times, start) == bisect.bisect_left(self._times, end):
                 self._sample_short_shot(start, end)
             self._keep_keyframe(start, end)
+
+    def _settle_late_cuts(self, found: list[Cut]) -> None:
+        """Gives the shots around a cut reported after its shot was settled a sample and keyframe.
+
+        Detectors may report a cut more than LATE_CUT_S after it (a fade's cut is placed
+        back in the black once the fade-in ends). The two shots it leaves are sampled and given
+        keyframes from the recent-frames buffer; what that buffer no longer holds is warned about.
+        """
+        for cut in found:
+            if cut.time_s >= self._open_start:
+                continue  # not settled yet: _settle_shots handles it
+            self.late_cuts += 1
+            later = [c.time_s for c in self.detector.cuts_after(cut.time_s)]
+            end = min([*later, self._open_start])
+            earlier = [c.time_s for c in self.detector.cuts if c.time_s < cut.time_s]
+            start = max([self.info.start_s, *earlier])
+            for span in ((start, cut.time_s), (cut.time_s, end)):
+                self._resettle(*span)
+
+    def _resettle(self, start: float, end: float) -> None:
+        """Makes sure the settled shot [start, end) has a sampled frame and a keyframe."""
+        if bisect.bisect_left(self._times, start) == bisect.bisect_left(self._times, end):
+            self._sample_short_shot(start, end)
+        if start not in self.shot_keyframes:
+            frame = self.recent.nearest(start, end)
+            if frame is None:
+                log.warning("%s: no keyframe left for the shot at %.3f s", self.info.path, start)
+            else:
+                self.shot_keyframes[start] = thumbnail(frame.small_bgr)
+        for sample_id in [i for i in self._thumbs if start <= self.samples[i].time_s < end]:
+            del self._thumbs[sample_id]  # settled: its keyframe is chosen
 
     def _sample_short_shot(self, start: float, end: float) -> None:
         """Samples the middle frame of a shot that fell between two grid points."""

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import torch
 
+from trajectory.errors import UsageError
 from trajectory.model import EmotionModel, normalize
 
 
@@ -14,7 +15,7 @@ def select_device(name: str = "auto") -> torch.device:
     """``"auto"`` picks cuda, then mps, then cpu; an explicit name must be available.
 
     Raises:
-        ValueError: the requested device is not available on this machine.
+        UsageError: the requested device is not available on this machine.
     """
     if name == "auto":
         if torch.cuda.is_available():
@@ -23,13 +24,13 @@ def select_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
+        raise UsageError("--device cuda was asked for, but no CUDA GPU is available")
     if name == "mps" and not (
         getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
     ):
-        raise ValueError("--device mps was asked for, but MPS is not available")
+        raise UsageError("--device mps was asked for, but MPS is not available")
     if name not in ("cpu", "mps") and not name.startswith("cuda"):
-        raise ValueError(f"unknown device {name!r} (use auto, cpu, cuda or mps)")
+        raise UsageError(f"unknown device {name!r} (use auto, cpu, cuda or mps)")
     return torch.device(name)
 
 
@@ -74,7 +75,7 @@ class FrameScorer:
         if batch_size is None:
             batch_size = default_batch_size(device)
         if batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, got {batch_size}")
+            raise UsageError(f"batch size must be at least 1, got {batch_size}")
         self.model = model
         self.device = device
         self.batch_size = batch_size

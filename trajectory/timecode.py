@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
-
-_TIMECODE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 
 def format_timecode(seconds: float) -> str:
@@ -17,16 +14,3 @@ def format_timecode(seconds: float) -> str:
     minutes, millis = divmod(millis, 60_000)
     secs, millis = divmod(millis, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
-
-
-def parse_timecode(text: str) -> float:
-    """Parses ``HH:MM:SS.mmm``, ``MM:SS`` or plain seconds into seconds."""
-    text = text.strip()
-    match = _TIMECODE.match(text)
-    if match is None:
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"not a timecode: {text!r}") from None
-    hours, minutes, secs = match.groups()
-    return int(hours or 0) * 3600 + int(minutes) * 60 + float(secs)

@@ -19,39 +19,19 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from trajectory.errors import InputError
+from trajectory.videoinfo import VideoInfo
+
+__all__ = ["DecodedFrame", "FrameReader", "VideoInfo", "probe_video"]
 
 log = logging.getLogger("trajectory")
 
 # After this many consecutive packets that fail to decode, the rest of the stream is given up.
 MAX_CONSECUTIVE_DECODE_ERRORS = 50
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What the container says about the video stream, plus what the first frame shows.
-
-    ``width``/``height`` are the display size: non-square pixels stretched out and the
-    container's rotation applied. ``duration_s`` is the declared duration (None when the
-    container declares none); the decoded end time is known only after a full pass.
-    """
-
-    path: str
-    width: int
-    height: int
-    coded_width: int
-    coded_height: int
-    rotation: int  # counter-clockwise quarter turns applied for display: 0, 1, 2 or 3
-    fps: float  # average frame rate
-    time_base: Fraction
-    start_s: float  # presentation time of the first frame
-    duration_s: float | None
-    frame_count: int | None  # declared; None when the container does not say
-    codec: str
-    title: str | None
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.path)
+# A film is called truncated when its decoded end falls short of the declared duration by more
+# than this (seconds, or share of the duration), or its frames short of the declared count by
+# more than this share. Containers round durations and pad them with audio, so small gaps pass.
+TRUNCATION_MIN_S = 1.0
+TRUNCATION_SHARE = 0.05
 
 
 class Scalers:
@@ -125,6 +105,12 @@ def _video_stream(path: str, container: av.container.InputContainer) -> av.Video
     return streams[0]
 
 
+def _is_still_image(container: av.container.InputContainer) -> bool:
+    """FFmpeg's image demuxers (png_pipe, jpeg_pipe, image2, ...) read pictures, not films."""
+    names = container.format.name.split(",")
+    return any(name == "image2" or name.endswith("_pipe") for name in names)
+
+
 def _rotation_quarter_turns(frame: av.VideoFrame) -> int:
     # PyAV reports the display matrix angle (counter-clockwise degrees): -90 means the frame
     # must be turned a quarter clockwise to be seen upright. np.rot90 turns counter-clockwise.
@@ -157,6 +143,9 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     path = os.fspath(path)
     with _open(path) as container:
         stream = _video_stream(path, container)
+        if _is_still_image(container):
+            codec = stream.codec_context.name
+            raise InputError(path, f"a still image ({codec}), not a film")
         first = next(_decode(path, container, stream, _ErrorCount()), None)
         if first is None:
             raise InputError(path, "the video stream has no decodable frame")
@@ -222,7 +211,8 @@ class FrameReader:
         self.decode_errors = 0
         self.frames_read = 0
         self.end_s: float | None = None
-        self.skipped_out_of_order = 0
+        self.skipped_out_of_order = 0  # frames whose time was not after the previous frame's
+        self.truncated = False  # decoding ended well before the declared duration or frame count
 
     def __iter__(self) -> Iterator[DecodedFrame]:
         path = self.info.path
@@ -260,6 +250,48 @@ class FrameReader:
                 path,
                 errors.count,
                 self.frames_read,
+            )
+        self._report_losses()
+
+    def _report_losses(self) -> None:
+        """Warns about frames lost without a decode error: a cut-off file, timestamps gone back.
+
+        With codec threading, FFmpeg can lose the error of a file that simply ends early (an MP4
+        with its index at the front, cut in half, decodes 58 of 144 frames "cleanly"), so the
+        decoded end is checked against what the container declares.
+        """
+        path, info = self.info.path, self.info
+        if self.skipped_out_of_order:
+            log.warning(
+                "%s: %d frame(s) skipped: their timestamps went back to before earlier frames",
+                path,
+                self.skipped_out_of_order,
+            )
+        if self.end_s is None:
+            return
+        declared_end = info.start_s + info.duration_s if info.duration_s else None
+        frames_seen = self.frames_read + self.skipped_out_of_order
+        short_in_time = declared_end is not None and declared_end - self.end_s > max(
+            TRUNCATION_MIN_S, TRUNCATION_SHARE * info.duration_s
+        )
+        short_in_frames = bool(info.frame_count) and info.frame_count - frames_seen > max(
+            2, TRUNCATION_SHARE * info.frame_count
+        )
+        self.truncated = short_in_time or short_in_frames
+        if self.truncated:
+            log.warning(
+                "%s: truncated: decoded %d frames up to %.3f s, but the file declares %s",
+                path,
+                frames_seen,
+                self.end_s,
+                " and ".join(
+                    text
+                    for text in (
+                        f"{info.duration_s:.3f} s" if info.duration_s else "",
+                        f"{info.frame_count} frames" if info.frame_count else "",
+                    )
+                    if text
+                ),
             )
 
 
