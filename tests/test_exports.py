@@ -28,7 +28,6 @@ from trajectory.export import write_outputs
 from trajectory.exports import WRITERS, parse_formats
 from trajectory.exports.base import film_rate
 from trajectory.exports.otio import MARKER_COLORS, film_timeline
-from trajectory.timecode import parse_timecode
 
 NTSC = Fraction(30000, 1001)
 FILM = Fraction(24000, 1001)
@@ -37,6 +36,12 @@ LONG_SHOTS = [1799, 1, 2000, 1203, 3597, 777, 1500]
 LONG_SCENES = [0, 1, 1, 2, 3, 3, 4]
 SCENE_MOOD = {0: ("fear", 0.62), 1: ("awe", 0.5), 2: ("sadness", 0.71), 3: ("fear", 0.3)}
 SCENE_MOOD[4] = ("amusement", 0.44)
+
+
+def parse_timecode(text: str) -> float:
+    """WebVTT ``HH:MM:SS.mmm`` -> seconds (webvtt-py's own conversion drops the milliseconds)."""
+    hours, minutes, seconds = text.strip().split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def _mood(scene_of_shot, index: int, shot: int) -> np.ndarray:

@@ -120,7 +120,13 @@ def analyze(
 ):
     """Analyze VIDEO: shots, scenes and emotion distributions -> tags.json, CSVs, report."""
     _setup_logging(quiet)
-    options = dict(fps=fps, batch_size=batch_size, device=device, report=not no_report)
+    options = dict(
+        fps=fps,
+        batch_size=batch_size,
+        device=device,
+        report=not no_report,
+        export_formats=export_formats,
+    )
     _guarded(partial(_analyze, video, model_path, no_model, out_dir, quiet, options))
 
 

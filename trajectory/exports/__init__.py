@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from trajectory.errors import UsageError
 from trajectory.exports.base import ExportWriter
 from trajectory.exports.edl import EdlWriter
 from trajectory.exports.otio import OtioWriter
@@ -25,14 +26,14 @@ def parse_formats(text: str) -> list[str]:
     """``"vtt,otio"`` -> ["vtt", "otio"]; ``"all"`` is every format.
 
     Raises:
-        ValueError: an unknown format name.
+        UsageError: an unknown format name.
     """
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     if "all" in names:
         return list(WRITERS)
     unknown = [name for name in names if name not in WRITERS]
     if unknown or not names:
-        raise ValueError(
+        raise UsageError(
             f"unknown export format {', '.join(unknown) or repr(text)}; "
             f"choose from {', '.join(WRITERS)} or all"
         )

@@ -20,7 +20,7 @@ from trajectory.errors import InputError
 from trajectory.exports.base import INSTALL_HINT, require
 from trajectory.exports.plan import Cut
 from trajectory.exports.source import SourceFilm
-from trajectory.files import _umask
+from trajectory.files import umask
 
 PREROLL_S = 1.0  # seek this much before a cut, then trim exactly in the graph
 FFMPEG_HELP = (
@@ -141,7 +141,7 @@ def render(source: SourceFilm, cuts: list[Cut], target: Path, crossfade_s: float
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial.mp4", dir=target.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+    os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; give the usual permissions
     streams = [video, sound] if audio else [video]
     options = ENCODE if audio else {k: v for k, v in ENCODE.items() if not k.endswith(":a")}
     command = (

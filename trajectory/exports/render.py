@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from trajectory.emotions import EMOTIONS, canonical_emotion
-from trajectory.errors import InputError
+from trajectory.errors import InputError, UsageError
 from trajectory.export import read_outputs
 from trajectory.exports import plan
 from trajectory.exports.ffmpeg_graph import render
 from trajectory.exports.source import SourceFilm, find_source
-from trajectory.files import _umask, atomic_write
+from trajectory.files import atomic_write, umask
 from trajectory.results import Analysis
 
 
@@ -41,12 +41,12 @@ def emotion_name(name: str) -> str:
     """The class name for ``--emotion`` (abbreviations such as "sad" allowed).
 
     Raises:
-        ValueError: not one of the 8 classes.
+        UsageError: not one of the 8 classes.
     """
     try:
         return canonical_emotion(name)
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"--emotion: unknown emotion {name!r}; choose from {', '.join(EMOTIONS)}"
         ) from None
 
@@ -188,7 +188,7 @@ def _replace_dir(staging: Path, target: Path) -> None:
     """Puts ``staging`` where ``target`` is, so the folder holds this run's files only."""
     if target.exists() and not target.is_dir():
         raise InputError(target, "exists and is not a folder")
-    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual permissions
+    os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes 0700; give the usual permissions
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
