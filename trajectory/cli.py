@@ -168,6 +168,71 @@ def report(out_dir, smoothing):
     _guarded(run)
 
 
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out", "catalog", type=click.Path(path_type=Path), required=True, help="Catalogue folder."
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"EmotionNet checkpoint (default: ${MODEL_ENV}).",
+)
+@click.option("--no-model", is_flag=True, help="Skip emotion scoring: shots, scenes, visual stats.")
+@click.option(
+    "--fps",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Frames scored per second of film.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Decoding processes.  [default: a third of the cores on CPU, all but one on CUDA]",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Frames per model call.  [default: 64 on CUDA, 32 on MPS, 8 on CPU]",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda", "mps"]),
+    default="auto",
+    show_default=True,
+    help="Where the model runs.",
+)
+@click.option("--force", is_flag=True, help="Redo every film, even finished ones.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-film lines.")
+def catalog(sources, catalog, model_path, no_model, fps, workers, batch_size, device, force, quiet):
+    """Analyze every film in SOURCES (files, folders, list files) into the catalogue --out.
+
+    Exit codes: 0 all films done, 3 finished but some films failed (see index.html), 2 bad
+    input or another run holds the catalogue, 1 a bug, 130 interrupted (rerun to resume).
+    """
+    _setup_logging(quiet)
+
+    def run():
+        from trajectory.catalog.cli import run_from_cli
+
+        if no_model and model_path:
+            raise ValueError("--model and --no-model exclude each other")
+        checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
+        if checkpoint is None and not no_model:
+            _fail(NO_MODEL_HELP, 2)
+        code = run_from_cli(
+            list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet
+        )
+        sys.exit(code)
+
+    _guarded(run)
+
+
 def _write(result, out_dir: Path, report: bool, smoothing_s: float | None = None) -> None:
     from trajectory.export import write_outputs
 
