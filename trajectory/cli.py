@@ -225,9 +225,17 @@ def catalog(sources, catalog, model_path, no_model, fps, workers, batch_size, de
         checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
         if checkpoint is None and not no_model:
             _fail(NO_MODEL_HELP, 2)
-        code = run_from_cli(
-            list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet
-        )
+        try:
+            code = run_from_cli(
+                list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet
+            )
+        except KeyboardInterrupt:
+            click.echo(
+                "trajectory: interrupted; finished films are kept, and the same command "
+                "finishes the others (reusing their scores so far)",
+                err=True,
+            )
+            sys.exit(130)
         sys.exit(code)
 
     _guarded(run)
