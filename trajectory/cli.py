@@ -186,6 +186,136 @@ def report(out_dir, smoothing):
     _guarded(partial(_report, out_dir, smoothing))
 
 
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out", "catalog", type=click.Path(path_type=Path), required=True, help="Catalogue folder."
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"EmotionNet checkpoint (default: ${MODEL_ENV}).",
+)
+@click.option("--no-model", is_flag=True, help="Skip emotion scoring: shots, scenes, visual stats.")
+@click.option(
+    "--fps",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Frames scored per second of film.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Decoding processes.  [default: a third of the cores on CPU, all but one on CUDA]",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Frames per model call.  [default: 64 on CUDA, 32 on MPS, 8 on CPU]",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda", "mps"]),
+    default="auto",
+    show_default=True,
+    help="Where the model runs.",
+)
+@click.option("--force", is_flag=True, help="Redo every film, even finished ones.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-film lines.")
+def catalog(sources, catalog, model_path, no_model, fps, workers, batch_size, device, force, quiet):
+    """Analyze every film in SOURCES (files, folders, list files) into the catalogue --out.
+
+    Exit codes: 0 all films done, 3 finished but some films failed (see index.html), 2 bad
+    input or another run holds the catalogue, 1 a bug, 130 interrupted (rerun to resume).
+    """
+    _setup_logging(quiet)
+
+    def run():
+        from trajectory.catalog.cli import run_from_cli
+
+        if no_model and model_path:
+            raise ValueError("--model and --no-model exclude each other")
+        checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
+        if checkpoint is None and not no_model:
+            _fail(NO_MODEL_HELP, 2)
+        try:
+            code = run_from_cli(
+                list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet
+            )
+        except KeyboardInterrupt:
+            click.echo(
+                "trajectory: interrupted; finished films are kept, and the same command "
+                "finishes the others (reusing their scores so far)",
+                err=True,
+            )
+            sys.exit(130)
+        sys.exit(code)
+
+    _guarded(run)
+
+
+@main.command()
+@click.argument("catalog", type=click.Path(path_type=Path))
+@click.option("--where", multiple=True, help="Filter, e.g. 'sadness >= 0.3' (repeatable).")
+@click.option("--arc", default=None, help="Only films with this arc, e.g. man-in-a-hole.")
+@click.option("--min-duration", type=float, default=None, help="Only films at least this long (s).")
+@click.option("--sort", default=None, help="Sort column; a leading '-' sorts descending.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many rows.")
+@click.option("--scenes", is_flag=True, help="List scenes (filters then apply to scenes).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def query(catalog, where, arc, min_duration, sort, limit, scenes, fmt):
+    """Films (or scenes) of CATALOG matching every filter."""
+    _setup_logging(False)
+
+    def run():
+        from trajectory.catalog.db import connect
+        from trajectory.catalog.query import format_rows
+        from trajectory.catalog.query import query as run_query
+
+        db = connect(catalog / "catalog.db", readonly=True)
+        rows = run_query(db, list(where), arc, min_duration, sort, limit, scenes)
+        click.echo(format_rows(rows, fmt, scenes).rstrip("\n"))
+
+    _guarded(run)
+
+
+@main.command()
+@click.argument("catalog", type=click.Path(path_type=Path))
+@click.argument("film")
+@click.option("-k", type=click.IntRange(min=1), default=10, show_default=True, help="How many.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def similar(catalog, film, k, fmt):
+    """Films of CATALOG nearest to FILM (id, path or title) by emotion mix and arc shape."""
+    _setup_logging(False)
+
+    def run():
+        from trajectory.catalog.db import connect
+        from trajectory.catalog.query import format_rows
+        from trajectory.catalog.similar import similar as nearest
+
+        db = connect(catalog / "catalog.db", readonly=True)
+        click.echo(format_rows(nearest(db, film, k), fmt).rstrip("\n"))
+
+    _guarded(run)
+
+
 def _report(out_dir: Path, smoothing: float | None) -> None:
     from trajectory.export import read_outputs
 

@@ -1,0 +1,56 @@
+"""What the ``trajectory catalog`` command does once its options are parsed."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from trajectory.catalog.engine import LocalEngine, default_workers
+from trajectory.catalog.run import run_catalog
+from trajectory.catalog.stages import Settings
+
+log = logging.getLogger("trajectory")
+
+
+def run_from_cli(
+    sources: list[Path],
+    catalog: Path,
+    checkpoint: str | None,
+    fps: float,
+    workers: int | None,
+    batch_size: int | None,
+    device: str,
+    force: bool,
+    quiet: bool,
+) -> int:
+    """Loads the model once, runs the local engine, prints a summary; returns the exit code."""
+    model, settings = None, Settings(fps=fps, device=device)
+    if catalog.exists() and not catalog.is_dir():
+        from trajectory.errors import InputError
+
+        raise InputError(catalog, "exists and is not a folder (--out needs a folder)")
+    if checkpoint is not None:
+        from trajectory.model import load_checkpoint
+        from trajectory.scoring import default_batch_size, select_device
+
+        model = load_checkpoint(checkpoint)  # a bad checkpoint fails before any decoding
+        torch_device = select_device(device)
+        settings = Settings(
+            fps=fps,
+            checkpoint=str(checkpoint),
+            model=model.describe(),
+            input_size=model.preprocessing.input_size,
+            batch_size=batch_size or default_batch_size(torch_device),
+            device=str(torch_device),
+        )
+    engine = LocalEngine(workers or default_workers(settings.device), model)
+    summary = run_catalog(sources, catalog, settings, engine, progress=not quiet, force=force)
+    if not quiet:
+        print(
+            f"trajectory: catalogue {catalog}: {len(summary.done)} analysed, "
+            f"{len(summary.failed)} failed, {summary.unchanged} already done, "
+            f"{summary.skipped} skipped (not films); see {catalog / 'index.html'}",
+            file=sys.stderr,
+        )
+    return summary.exit_code
