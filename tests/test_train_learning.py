@@ -79,6 +79,7 @@ def trained(tmp_path_factory) -> dict:
         train_main(["fit", "--data", str(root / "data"), "--out", str(root / "run"), *RECIPE]) == 0
     )
     fit_seconds = time.perf_counter() - started
+    before = load_checkpoint(root / "run" / "best.pt")
     assert (
         train_main(
             [
@@ -103,6 +104,7 @@ def trained(tmp_path_factory) -> dict:
         "checkpoint": root / "run" / "best.pt",
         "metrics": metrics,
         "fit_seconds": fit_seconds,
+        "before_evaluate": (before.sha256, before.file_sha256),
     }
 
 
@@ -135,6 +137,16 @@ def test_evaluate_reports_it(trained):
     assert "Error analysis" in (out / "errors.html").read_text()
     test = torch.load(trained["checkpoint"], weights_only=True)["training"]["test"]
     assert test["accuracy"] == metrics["accuracy"] and test["split"] == "test"
+
+
+def test_model_identity_survives_write_to_checkpoint(trained):
+    """Adding metrics rewrites the file, but tags.json and resume logs name the same model."""
+    identity, file_hash = trained["before_evaluate"]
+    after = load_checkpoint(trained["checkpoint"])
+    assert after.training["test"]["split"] == "test"
+    assert after.file_sha256 != file_hash  # the file did change ...
+    assert after.sha256 == identity  # ... the model did not
+    assert after.describe()["sha256"] == identity
 
 
 def test_analyze_finds_each_scene_emotion(trained, tmp_path: Path):
