@@ -37,13 +37,15 @@ lint:
 	$(VENV)/bin/ruff format --check .
 
 # Dependency floors: a second venv with the ">=" floor of every non-torch dependency (generated
-# constraints), torch/torchvision borrowed from $(VENV) by symlinks; then the fast tests.
+# requirements), torch/torchvision borrowed from $(VENV) by symlinks and never resolved by pip
+# (the project goes in with --no-deps); then the fast tests.
 FLOORS_VENV ?= .venv-floors
 test-floors: setup-test chromium
 	rm -rf $(FLOORS_VENV)
 	$(VENV)/bin/python -m venv $(FLOORS_VENV)
-	$(VENV)/bin/python .ci/floors.py constraints > $(FLOORS_VENV)/floors.txt
+	$(VENV)/bin/python .ci/floors.py requirements > $(FLOORS_VENV)/floors.txt
 	$(VENV)/bin/python .ci/floors.py link-torch $(FLOORS_VENV)
-	$(FLOORS_VENV)/bin/pip install -q -c constraints.txt -c $(FLOORS_VENV)/floors.txt -e '.[test]'
+	$(FLOORS_VENV)/bin/pip install -q -r $(FLOORS_VENV)/floors.txt
+	$(FLOORS_VENV)/bin/pip install -q --no-deps -e .
 	$(FLOORS_VENV)/bin/python .ci/floors.py verify
 	$(FLOORS_VENV)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider

@@ -5,11 +5,13 @@ pyproject.toml allows of every dependency except torch/torchvision, and runs the
 it. torch and torchvision stay at constraints.txt's pinned build, borrowed from the main venv by
 symlinks (no second 2 GB download or copy).
 
-    python .ci/floors.py constraints            # "name==floor" lines from pyproject's ">=" floors
+    python .ci/floors.py requirements           # "name==floor" lines from pyproject's ">=" floors,
+                                                # plus the test extras (pillow at its floor too)
     python .ci/floors.py link-torch VENV        # expose the main venv's torch closure to VENV
     python .ci/floors.py verify                 # (in VENV) installed versions == the floors
 
-Needs Python 3.11+ (tomllib) for ``constraints`` and ``verify``.
+The project itself is then installed with ``--no-deps``: pip never resolves torch, so it does not
+fetch the CUDA runtime wheels that torch's metadata lists. Needs Python 3.11+ (tomllib).
 """
 
 from __future__ import annotations
@@ -23,16 +25,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BORROWED = ("torch", "torchvision")  # stay at constraints.txt's pinned build
 OURS = {"numpy", "pillow"}  # torchvision needs them, but their floors are tested here too
+FLOORED_EXTRAS = ("pillow",)  # test extras that train/ uses at run time: held at their floor
 FLOOR = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(?:\[[^\]]*\])?\s*>=\s*([0-9][^,;\s]*)")
 
 
-def floors() -> dict[str, str]:
-    """{distribution name: lowest allowed version} for the non-torch runtime dependencies."""
+def _project() -> dict:
     import tomllib
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def floors() -> dict[str, str]:
+    """{distribution name: lowest allowed version}: non-torch runtime dependencies, pillow."""
+    project = _project()
+    extras = [r for r in project["optional-dependencies"]["test"] if r.startswith(FLOORED_EXTRAS)]
     found = {}
-    for requirement in project["dependencies"]:
+    for requirement in [*project["dependencies"], *extras]:
         match = FLOOR.match(requirement)
         if match is None:
             raise SystemExit(f"pyproject.toml: {requirement!r} states no '>=' floor")
@@ -40,6 +48,13 @@ def floors() -> dict[str, str]:
         if name.lower() not in BORROWED:
             found[name] = version
     return found
+
+
+def requirements() -> list[str]:
+    """The floors as ``name==version``, then the remaining test extras as pyproject states them."""
+    pinned = [f"{name}=={version}" for name, version in floors().items()]
+    extras = _project()["optional-dependencies"]["test"]
+    return pinned + [r for r in extras if not r.startswith(FLOORED_EXTRAS)]
 
 
 def _normal(name: str) -> str:
@@ -108,8 +123,8 @@ def verify() -> None:
 
 
 def main(argv: list[str]) -> None:
-    if argv[:1] == ["constraints"]:
-        print("\n".join(f"{name}=={version}" for name, version in floors().items()))
+    if argv[:1] == ["requirements"]:
+        print("\n".join(requirements()))
     elif argv[:1] == ["link-torch"] and len(argv) == 2:
         link_torch(Path(argv[1]))
     elif argv[:1] == ["verify"]:
