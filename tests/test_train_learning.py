@@ -47,6 +47,10 @@ RECIPE = [
     "cpu",
     "--quiet",
 ]
+# The module's fit takes about 1.5 minutes on 2 cores (`pytest --durations=15`): the slowest
+# thing in the suite. CI still runs it (`make test`); `-m "not slow"` leaves it out.
+pytestmark = pytest.mark.slow
+
 SCENES = list(EMOTIONS)  # one 4 s scene per class; their colours differ, so scenes split
 SCENE_SHARE = 0.5  # the right class holds at least this share of its scene ...
 SCENE_MARGIN = 0.3  # ... and beats the runner-up by at least this much
