@@ -1,12 +1,13 @@
 # Two entry points used by the README's quick start and by CI (.ci/run).
 #   make demo   set up, then analyze the bundled 1080p sample video (shots, scenes, report)
 #   make test   set up with test extras (+ Chromium for the browser test), then run the tests
+#   make test-floors   the fast tests again, against the lowest dependency versions pyproject allows
 PYTHON ?= python3
 VENV ?= .venv
 PIP = $(VENV)/bin/pip
 SAMPLE ?= sample_videos/photos_1080p.mp4
 
-.PHONY: setup setup-test chromium demo test lint
+.PHONY: setup setup-test chromium demo test lint test-floors
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +35,17 @@ test: setup-test chromium
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Dependency floors: a second venv with the ">=" floor of every non-torch dependency (generated
+# requirements), torch/torchvision borrowed from $(VENV) by symlinks and never resolved by pip
+# (the project goes in with --no-deps); then the fast tests.
+FLOORS_VENV ?= .venv-floors
+test-floors: setup-test chromium
+	rm -rf $(FLOORS_VENV)
+	$(VENV)/bin/python -m venv $(FLOORS_VENV)
+	$(VENV)/bin/python .ci/floors.py requirements > $(FLOORS_VENV)/floors.txt
+	$(VENV)/bin/python .ci/floors.py link-torch $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/pip install -q -r $(FLOORS_VENV)/floors.txt
+	$(FLOORS_VENV)/bin/pip install -q --no-deps -e .
+	$(FLOORS_VENV)/bin/python .ci/floors.py verify
+	$(FLOORS_VENV)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider

@@ -9,8 +9,9 @@
 #     bash benchmarks/gpu_check.sh
 #
 # It generates (or reuses from benchmarks/out/) a 60 s 1080p24 test film, then prints the
-# benchmark table: the model alone at batch 64 and 256 under bf16 autocast, analyze end to end
-# (realtime factor) with batch 64 at --fps 1 and 4, the decode floor and the naive baseline.
+# benchmark table: the model alone at batch 64 and 256 under bf16 autocast (fp16 on GPUs without
+# bf16, as analyze picks), analyze end to end (realtime factor) with batch 64 at --fps 1 and 4,
+# the decode floor and the naive baseline.
 # Extra arguments go to benchmarks/throughput.py (e.g. --seconds 120).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,7 +11,7 @@ from conftest import CodeRunningPayload
 
 from trajectory.errors import InputError
 from trajectory.model import EmotionNet, Preprocessing, load_checkpoint, save_checkpoint
-from trajectory.scoring import FrameScorer, default_batch_size
+from trajectory.scoring import FrameScorer, default_batch_size, inference_dtype
 
 
 def test_checkpoint_round_trip_keeps_weights_and_preprocessing(tiny_checkpoint):
@@ -95,3 +95,32 @@ def test_truncated_checkpoint_is_refused(tmp_path, tiny_checkpoint):
     path.write_bytes(tiny_checkpoint.read_bytes()[:100_000])
     with pytest.raises(InputError, match="not a readable"):
         load_checkpoint(path)
+
+
+def test_model_identity_depends_on_what_decides_outputs_only(tmp_path):
+    torch.manual_seed(0)
+    net = EmotionNet()
+    save_checkpoint(tmp_path / "a.pt", net, Preprocessing(input_size=32), training={"x": 1})
+    base = load_checkpoint(tmp_path / "a.pt")
+    # Same weights with metrics added, saved channels-last: same identity, another file hash.
+    net.to(memory_format=torch.channels_last)
+    save_checkpoint(tmp_path / "b.pt", net, Preprocessing(input_size=32), training={"test": {}})
+    same = load_checkpoint(tmp_path / "b.pt")
+    assert same.sha256 == base.sha256 and same.file_sha256 != base.file_sha256
+    # Other preprocessing, or one weight nudged: another model.
+    save_checkpoint(tmp_path / "c.pt", net, Preprocessing(input_size=64))
+    with torch.no_grad():
+        net.classifier[1].bias[0] += 1e-3
+    save_checkpoint(tmp_path / "d.pt", net, Preprocessing(input_size=32))
+    others = {load_checkpoint(tmp_path / p).sha256 for p in ("c.pt", "d.pt")}
+    assert base.sha256 not in others and len(others) == 2
+
+
+@pytest.mark.parametrize(("bf16", "expected"), [(True, torch.bfloat16), (False, torch.float16)])
+def test_cuda_inference_falls_back_to_fp16_without_bf16(monkeypatch, bf16, expected):
+    # T4 and V100 have no bf16: autocast must not ask for it there.
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    assert inference_dtype(torch.device("cuda")) == expected
+    assert inference_dtype(torch.device("cuda:1")) == expected
+    assert inference_dtype(torch.device("cpu")) is None
+    assert inference_dtype(torch.device("mps")) is None

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from train.__main__ import main as train_main
 from train.annotations import Vote, parse_vote_file, resolve_votes
 from train.prepare import prepare, read_manifest
 from trajectory.emotions import EMOTIONS
@@ -195,3 +196,25 @@ def test_cli_bad_source_exits_2(tmp_path: Path):
     )
     assert result.returncode == 2
     assert "no such folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_one_class_refuses_empty_splits_and_fit_leaves_no_empty_out(tmp_path: Path, capsys):
+    for i in range(6):
+        write_jpeg(tmp_path / "FI" / "fear" / f"{i}.jpg", seed=i)
+    # 6 images of one class: 5% of 6 rounds to 0 dev and 0 test images.
+    code = train_main(
+        ["prepare", str(tmp_path / "FI"), "--out", str(tmp_path / "d"), "--workers", "1"]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "dev/test would get no image" in err[0]
+    assert not (tmp_path / "d").exists()
+    # Asked for no dev split: prepare notes the missing classes; fit then refuses, leaving no --out.
+    code = train_main(
+        ["prepare", str(tmp_path / "FI"), "--out", str(tmp_path / "d"), "--split", "1", "0", "0"]
+    )
+    assert code == 0 and "no images of amusement" in capsys.readouterr().err
+    fit = ["fit", "--data", str(tmp_path / "d"), "--out", str(tmp_path / "run"), "--quiet"]
+    code = train_main([*fit, "--backbone", "random", "--device", "cpu"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "needs train and dev images" in err[-1]
+    assert not (tmp_path / "run").exists()

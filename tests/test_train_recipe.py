@@ -14,7 +14,7 @@ import train.trainer
 from train.prepare import prepare, read_manifest
 from train.recipe import PAPER_STAGES, FitConfig, apply_stage, build_optimizer, select_stages
 from train.trainer import RunState, Trainer
-from train.utils import make_runtime
+from train.utils import Meter, make_runtime
 from trajectory.model import EmotionNet
 
 ALL_CONVS = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34)  # VGG19's 16 convolutions
@@ -112,3 +112,21 @@ def test_fit_rebuilds_the_optimizer_per_stage(tmp_path: Path, net, monkeypatch):
     optimizers = [opt for _, opt, _ in seen]
     assert len({id(o) for o in optimizers[:6]}) == 6  # fresh per stage
     assert optimizers[5] is optimizers[6]  # kept within a stage
+
+
+def test_meter_counts_in_dtypes_every_device_has():
+    # MPS has no float64: counters kept on the device must be float32/int64.
+    meter = Meter(torch.device("cpu"))
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    for loss, labels in (
+        (torch.tensor(0.5), torch.tensor([0, 1, 1])),
+        (torch.tensor(0.25), torch.tensor([0, 0, 0])),
+    ):
+        meter.update(loss, logits, labels)
+    tensors = [v for v in vars(meter).values() if isinstance(v, torch.Tensor)]
+    assert tensors and all(t.dtype in (torch.float32, torch.int64) for t in tensors)
+    assert meter.result() == {
+        "loss": pytest.approx((0.5 * 3 + 0.25 * 3) / 6),
+        "accuracy": 4 / 6,
+        "images": 6,
+    }

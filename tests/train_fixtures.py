@@ -1,7 +1,8 @@
 """Generated data with known answers for the training tests (imported by tests/test_train_*.py).
 
-Each of the 8 classes is a distinct visual pattern: a colour from trajectory.emotions.COLORS and a
-texture (stripes, checks, rings, dots, a gradient) drawn in coordinates relative to the image, so
+Each of the 8 classes is a distinct visual pattern: its own colour from trajectory.emotions.COLORS
+and its own texture (horizontal, vertical or diagonal stripes, checks, rings, dots, a gradient,
+plain), so no two classes share a cue. Textures are drawn in coordinates relative to the image, so
 the same class looks alike at 48x48 and at 320x240 once squashed to the network's input. Every
 image varies the texture's frequency and phase, its brightness, and adds pixel noise; the pattern
 survives a horizontal flip and a small rotation, the augmentations of the recipe.
@@ -24,8 +25,8 @@ TEXTURES = {
     "contentment": "rings",
     "disgust": "dots",
     "excitement": "gradient",
-    "fear": "hstripes",
-    "sadness": "checks",
+    "fear": "plain",
+    "sadness": "diagonals",
 }
 
 
@@ -45,6 +46,10 @@ def _texture(kind: str, u: np.ndarray, v: np.ndarray, rng: np.random.Generator) 
         return (np.floor(u * freq + pu) + np.floor(v * freq + pv)) % 2
     if kind == "rings":
         return np.floor(np.hypot(u - 0.5, v - 0.5) * 2 * freq + pu) % 2
+    if kind == "diagonals":
+        return np.floor((u + v) * freq / 1.4 + pu) % 2
+    if kind == "plain":
+        return np.full_like(u, 0.5)
     if kind == "dots":
         du, dv = (u * freq + pu) % 1 - 0.5, (v * freq + pv) % 1 - 0.5
         return (du**2 + dv**2 < 0.09).astype(np.float64)

@@ -1,9 +1,11 @@
 """Images from a manifest to uint8 batches, exactly as ``trajectory`` feeds video frames.
 
-Inference squashes each RGB frame to input_size x input_size and calls
-``trajectory.model.normalize`` on uint8 (N, H, W, 3) batches; training does the same, with the
-paper's augmentation (horizontal flip, rotation up to 10 degrees either way, no shear) applied to
-the squashed image. Normalisation runs on the device, so workers ship 4x smaller uint8 tensors.
+Inference squashes each RGB frame to input_size x input_size with swscale's area filter
+(``trajectory.video.Scalers``) and calls ``trajectory.model.normalize`` on uint8 (N, H, W, 3)
+batches; training squashes its images with the very same swscale call (PIL's bilinear filter
+gave inputs up to 16/255 away from what ``analyze`` feeds the model), then applies the paper's
+augmentation (horizontal flip, rotation up to 10 degrees either way, no shear). Normalisation
+runs on the device, so workers ship 4x smaller uint8 tensors.
 
 Randomness is keyed, not drawn from shared state: each epoch has a seed, and each sample's
 augmentation a seed derived from it and the image index, so a run is repeatable for any number
@@ -18,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 import torch
 from PIL import Image
@@ -25,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from train.layouts import Item
 from trajectory.emotions import EMOTIONS
+from trajectory.video import Scalers
 
 log = logging.getLogger("train")
 
@@ -37,10 +41,21 @@ class Augment:
     rotation: float = 10.0
 
 
+def squash(rgb: np.ndarray, size: int) -> np.ndarray:
+    """uint8 (H, W, 3) RGB -> (size, size, 3), resampled exactly as ``analyze`` resamples frames.
+
+    A fresh swscale context per image: contexts are not picklable (DataLoader workers on macOS
+    start by pickling the dataset), and at image sizes building one costs little.
+    """
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    return Scalers().to_ndarray(frame, size, size, "rgb24")
+
+
 def load_image(path: str | Path, size: int) -> Image.Image:
-    """Opens any image as RGB and squashes it to ``size`` x ``size`` (bilinear, antialiased)."""
+    """Opens any image as RGB and squashes it to ``size`` x ``size`` (see :func:`squash`)."""
     with Image.open(path) as image:
-        return image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+        rgb = np.asarray(image.convert("RGB"))
+    return Image.fromarray(squash(rgb, size))
 
 
 def augment(image: Image.Image, aug: Augment, rng: random.Random) -> Image.Image:

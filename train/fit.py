@@ -127,9 +127,15 @@ def main(args: argparse.Namespace) -> int:
     runtime = make_runtime(args.device, args.amp, args.channels_last, args.workers, not args.quiet)
     manifest = read_manifest(args.data, args.image_root)
     out = Path(args.out)
+    trainer = start_or_resume(args, manifest, out, runtime)  # validates before --out exists
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    trainer = start_or_resume(args, manifest, out, runtime)
-    state = trainer.run()
+    try:
+        state = trainer.run()
+    except BaseException:
+        if created and not any(out.iterdir()):
+            out.rmdir()  # failed before the first epoch was saved: leave no empty --out
+        raise
     best = state.best or {}
     print(
         f"best dev accuracy {best.get('dev_accuracy', 0):.1%} (stage {best.get('stage_name')}, "

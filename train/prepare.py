@@ -139,6 +139,37 @@ def assign_splits(found: Discovery, fractions, seed: int, resplit: bool) -> str:
     return "stratified"
 
 
+def check_splits(found: Discovery, fractions, split_source: str, source) -> None:
+    """Refuses a split that came out empty though asked for; notes classes left out.
+
+    ``fit`` needs train and dev images and ``evaluate`` test images: an empty split would
+    only fail later, after the manifest was written. A split given fraction 0 may be empty.
+
+    Raises:
+        InputError: a split with a fraction above 0 (or, for kept splits, any split) is empty.
+    """
+    sizes = {name: sum(it.split == name for it in found.items) for name in SPLITS}
+    wanted = dict(zip(SPLITS, fractions, strict=True))
+    empty = [n for n in SPLITS if sizes[n] == 0 and (split_source == "kept" or wanted[n] > 0)]
+    classes = sorted({it.label for it in found.items}, key=EMOTIONS.index)
+    if empty:
+        raise InputError(
+            source,
+            f"split {'/'.join(empty)} would get no image ({len(found.items)} images in "
+            f"{len(classes)} class(es), split {'/'.join(f'{f:g}' for f in fractions)} rounded "
+            "per class); add images or change --split",
+        )
+    missing = [e for e in EMOTIONS if e not in classes]
+    if missing:
+        found.notes.append(f"no images of {', '.join(missing)}: the model cannot learn them")
+    for name in ("dev", "test"):
+        absent = [
+            e for e in classes if not any(i.split == name and i.label == e for i in found.items)
+        ]
+        if absent and wanted[name] > 0 and len(absent) < len(classes):
+            found.notes.append(f"{name} has no images of {', '.join(absent)}")
+
+
 def prepare(
     source: str | os.PathLike,
     out: str | os.PathLike,
@@ -175,6 +206,7 @@ def prepare(
     if not usable:
         raise InputError(source, "no usable labelled images found")
     split_source = assign_splits(found, fractions, seed, resplit)
+    check_splits(found, fractions, split_source, source)
     return write_outputs(Path(out), root.resolve(), found, fractions, seed, split_source)
 
 

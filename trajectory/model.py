@@ -6,6 +6,11 @@ conv5_4 and ImageNet weights load unchanged.
 
 Checkpoints describe themselves (format, architecture, classes, preprocessing) and are loaded with
 ``torch.load(weights_only=True)``, which refuses any pickle that would execute code.
+
+A model's identity (``EmotionModel.sha256``, written to tags.json and keyed in resume logs) is a
+hash of what decides its outputs: architecture, classes, preprocessing and weights. It is not the
+file's hash, so ``train evaluate --write-to-checkpoint`` adding metrics to the file, or saving the
+weights in another memory layout, leaves earlier outputs matching the model.
 """
 
 from __future__ import annotations
@@ -97,7 +102,12 @@ def build_emotionnet(backbone: str | os.PathLike = "imagenet", dropout: float = 
 
 @dataclass
 class EmotionModel:
-    """A loaded checkpoint: the network plus everything needed to use it correctly."""
+    """A loaded checkpoint: the network plus everything needed to use it correctly.
+
+    Attributes:
+        sha256: the model's identity, :func:`model_identity` (not the file's hash).
+        file_sha256: the checkpoint file's hash, which changes when metrics are added.
+    """
 
     net: EmotionNet
     classes: tuple[str, ...]
@@ -105,6 +115,7 @@ class EmotionModel:
     sha256: str | None = None
     path: str | None = None
     training: dict = field(default_factory=dict)
+    file_sha256: str | None = None
 
     def describe(self) -> dict:
         """The ``model`` block of tags.json."""
@@ -163,6 +174,25 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def model_identity(
+    state_dict: dict[str, torch.Tensor], preprocessing: Preprocessing, classes: tuple[str, ...]
+) -> str:
+    """sha256 over the architecture, classes, preprocessing and every weight, in key order.
+
+    Each tensor contributes its name, dtype, shape and bytes in contiguous (NCHW) order, so the
+    identity does not depend on the memory layout the weights were saved in, nor on anything
+    else stored in the checkpoint (the training record, metrics).
+    """
+    digest = hashlib.sha256()
+    header = {"arch": ARCH, "classes": list(classes), "preprocessing": asdict(preprocessing)}
+    digest.update(repr(sorted(header.items())).encode())
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> EmotionModel:
     """Loads an EmotionNet checkpoint without executing pickled code.
 
@@ -215,9 +245,10 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
         net=net,
         classes=classes,
         preprocessing=preprocessing,
-        sha256=file_sha256(path),
+        sha256=model_identity(payload["state_dict"], preprocessing, classes),
         path=os.fspath(path),
         training=payload.get("training") or {},
+        file_sha256=file_sha256(path),
     )
 
 
