@@ -208,8 +208,33 @@ def report(out_dir, smoothing):
     help="Where the model runs.",
 )
 @click.option("--force", is_flag=True, help="Redo every film, even finished ones.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Run on this machine, or on a Ray cluster (pip install 'trajectory[ray]').",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster for --engine ray: auto or ray://HOST:10001 (default: a local instance).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-film lines.")
-def catalog(sources, catalog, model_path, no_model, fps, workers, batch_size, device, force, quiet):
+def catalog(
+    sources,
+    catalog,
+    model_path,
+    no_model,
+    fps,
+    workers,
+    batch_size,
+    device,
+    force,
+    engine,
+    address,
+    quiet,
+):
     """Analyze every film in SOURCES (files, folders, list files) into the catalogue --out.
 
     Exit codes: 0 all films done, 3 finished but some films failed (see index.html), 2 bad
@@ -226,7 +251,17 @@ def catalog(sources, catalog, model_path, no_model, fps, workers, batch_size, de
         if checkpoint is None and not no_model:
             _fail(NO_MODEL_HELP, 2)
         code = run_from_cli(
-            list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet
+            list(sources),
+            catalog,
+            checkpoint,
+            fps,
+            workers,
+            batch_size,
+            device,
+            force,
+            quiet,
+            engine=engine,
+            address=address,
         )
         sys.exit(code)
 

@@ -1,0 +1,321 @@
+"""The Ray engine: the catalogue's stages as a Ray Data pipeline on a cluster.
+
+    films to do ──map_batches(scan_rows): CPU tasks, one film each──▶ rows of sampled frames
+    rows ──map_batches(ScoringActor): an actor pool, one model load per actor──▶ probabilities
+    rows on the driver ──▶ score logs; assemble_film as a CPU task ──▶ FilmDone / FilmFailed
+
+Ray Data rebatches the frame rows across films for the scoring actors (GPU actors when the
+cluster has GPUs, CPU actors otherwise; see :mod:`trajectory.catalog.ray_stages`) and streams
+the results to the driver. The driver logs each film's scores as they come (so a rerun after a
+kill reuses them), and once a film has all its frames and its end row it submits the film's
+assembly as a Ray task. The driver stays the only writer of ``catalog.db`` and of the film
+folders: :mod:`trajectory.catalog.run` publishes what this engine yields.
+
+Faults: a bad film is caught in its scan task and becomes a ``failed`` row (never retried: the
+failure is the data, not a fault). A worker process that dies is retried by Ray, a bounded
+number of times (tasks: ``max_retries``; actors: restarted, their pending batches retried).
+Whatever is still missing when the stream ends fails its own film only
+(``max_errored_blocks`` keeps the rest of the run going).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from trajectory.catalog.ray_stages import (
+    FAILED,
+    FRAME,
+    SCANNED,
+    ScoringActor,
+    describe_checkpoint,
+    plan_resources,
+    scan_rows,
+)
+from trajectory.catalog.stages import (
+    FilmDone,
+    FilmFailed,
+    FilmJob,
+    FilmResult,
+    ProgressCallback,
+    ScannedFilm,
+    Settings,
+    assemble_film,
+    failure_reason,
+    score_log_key,
+)
+from trajectory.errors import InputError
+from trajectory.resume import ScoreLog
+
+RAY_EXTRA = "pip install 'trajectory[ray]'"
+TASK_RETRIES = 3  # a scan or assembly task whose worker died is run again this many times
+ACTOR_RESTARTS = 3  # a scoring actor whose process died is restarted this many times
+CPU_BATCH = 8  # frames per model call on a CPU actor unless --batch-size says (GPU: 64)
+DRIVER_BATCH_ROWS = 256  # rows the driver takes from the stream at a time
+
+
+def import_ray():
+    """Ray with Ray Data, or the one-line error that names the extra to install.
+
+    Raises:
+        InputError: Ray (with Ray Data) is not installed.
+    """
+    try:
+        import ray
+        import ray.data  # noqa: F401 (the engine needs Ray Data, not just Ray Core)
+    except ImportError:
+        raise InputError(None, f"--engine ray needs Ray: {RAY_EXTRA}") from None
+    return ray
+
+
+@dataclass
+class _Film:
+    """A film in flight on the driver: the scores received so far and how its scan ended."""
+
+    job: FilmJob
+    probabilities: dict[int, np.ndarray] = field(default_factory=dict)
+    shipped: int | None = None  # frames its scan sent to the model, once its end row came
+    scanned: ScannedFilm | None = None
+    failed: str | None = None
+    reported_s: float = 0.0  # film-seconds reported to the progress callback
+    log: ScoreLog | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Its end row came and every frame it shipped is scored."""
+        return self.shipped is not None and len(self.probabilities) >= self.shipped
+
+
+class RayEngine:
+    """Runs a catalogue on a Ray cluster (see the module docstring).
+
+    Args:
+        address: None starts a Ray instance on this machine; "auto" joins the cluster this
+            machine belongs to; "ray://HOST:10001" connects through Ray Client. When Ray is
+            already initialised in this process, that instance is used as it is.
+        scoring_actor: the actor class of the scoring stage (tests pass a subclass).
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        address: str | None = None,
+        decoders: int | None = None,
+        scoring_actor: type = ScoringActor,
+    ):
+        self.ray = import_ray()
+        self.address = address
+        self.decoders = decoders
+        self.scoring_actor = scoring_actor
+        self.batch_size: int | None = None  # --batch-size, when given
+        self.started = False  # this engine started the Ray connection, and ends it
+
+    def settings(
+        self, checkpoint: str | None, fps: float, batch_size: int | None, device: str
+    ) -> Settings:
+        """The run's Settings; the checkpoint is checked by a Ray task (no torch on the driver).
+
+        Raises:
+            InputError: the checkpoint cannot be used.
+        """
+        if checkpoint is None:
+            return Settings(fps=fps, device=device)
+        self.batch_size = batch_size
+        self.connect()
+        task = self.ray.remote(describe_checkpoint).options(num_cpus=1, max_retries=TASK_RETRIES)
+        try:
+            model, input_size = self.ray.get(task.remote(os.fspath(checkpoint)))
+        except self.ray.exceptions.RayTaskError as error:
+            raise (error.cause or error) from None
+        return Settings(
+            fps=fps,
+            checkpoint=os.fspath(checkpoint),
+            model=model,
+            input_size=input_size,
+            batch_size=batch_size or CPU_BATCH,
+            device=device,
+        )
+
+    def run(
+        self, jobs: Sequence[FilmJob], settings: Settings, on_progress: ProgressCallback
+    ) -> Iterator[FilmResult]:
+        """Yields one FilmDone or FilmFailed per job as films finish (Engine protocol)."""
+        if not jobs:
+            self.close()
+            return
+        self.connect()
+        films = {job.film_id: _Film(job) for job in jobs}
+        assembling: dict = {}  # ObjectRef of an assembly task -> its film
+        try:
+            stream = self._pipeline(jobs, settings).iter_batches(
+                batch_size=DRIVER_BATCH_ROWS, batch_format="numpy"
+            )
+            for batch in stream:
+                for film in take_rows(batch, films, settings, on_progress):
+                    yield from self._settle(film, settings, assembling)
+                yield from self._assembled(assembling, wait=False)
+            yield from self._assembled(assembling, wait=True)
+            for film_id in list(films):  # its end row or some of its scores were never seen
+                film = films.pop(film_id)
+                yield FilmFailed(film.job, _lost_reason(film))
+        finally:
+            for film in films.values():
+                if film.log is not None:
+                    film.log.close()
+            self.close()
+
+    def connect(self) -> None:
+        """Joins or starts Ray, quietly, unless this process is already connected."""
+        if self.ray.is_initialized():
+            return
+        options = {"include_dashboard": False} if self.address is None else {}
+        self.ray.init(
+            address=self.address,
+            logging_level=logging.ERROR,
+            log_to_driver=False,  # worker output stays in the session logs; failures come as rows
+            **options,
+        )
+        self.started = True
+
+    def close(self) -> None:
+        """Ends the Ray connection if this engine made it."""
+        if self.started:
+            self.ray.shutdown()
+            self.started = False
+
+    def _pipeline(self, jobs: Sequence[FilmJob], settings: Settings):
+        """The lazy Dataset: films -> scan tasks -> scoring actors (with a model)."""
+        ray = self.ray
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the catalogue draws its own bar
+        context.print_on_execution_start = False
+        context.max_errored_blocks = len(jobs)  # a lost block fails its films, not the run
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        plan = plan_resources(ray.cluster_resources(), settings, self.decoders, self.batch_size)
+        items = [{"film_id": job.film_id, "job": pickle.dumps(job)} for job in jobs]
+        dataset = ray.data.from_items(items, override_num_blocks=len(items))
+        with warnings.catch_warnings():  # retry bounds are plain remote args in Ray 2.x
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = dataset.map_batches(
+                scan_rows,
+                batch_size=1,
+                fn_kwargs={"settings": settings},
+                num_cpus=1,
+                concurrency=plan.decoders,
+                max_retries=TASK_RETRIES,
+            )
+            if plan.actors:
+                dataset = dataset.map_batches(
+                    self.scoring_actor,
+                    batch_size=plan.settings.batch_size,
+                    fn_constructor_kwargs={"settings": plan.settings, "threads": plan.threads},
+                    concurrency=plan.actors,
+                    num_cpus=plan.cpus_per_actor,
+                    num_gpus=plan.gpus_per_actor,
+                    max_restarts=ACTOR_RESTARTS,
+                    max_task_retries=TASK_RETRIES,
+                )
+        return dataset
+
+    def _settle(self, film: _Film, settings: Settings, assembling: dict) -> Iterator[FilmResult]:
+        """A film whose rows have all come: its failure now, or its assembly as a Ray task."""
+        if film.log is not None:
+            film.log.close()
+        if film.failed is not None:
+            yield FilmFailed(film.job, film.failed)
+            return
+        # Assembly is a short pandas step: it holds no CPU, so it never waits behind the
+        # decoders and actors that hold them all.
+        task = self.ray.remote(assemble_film).options(num_cpus=0, max_retries=TASK_RETRIES)
+        assembling[task.remote(film.scanned, film.probabilities, settings)] = film
+
+    def _assembled(self, assembling: dict, wait: bool) -> Iterator[FilmResult]:
+        """The films whose assembly finished; with ``wait``, all of them."""
+        while assembling:
+            done, _ = self.ray.wait(list(assembling), num_returns=1, timeout=None if wait else 0)
+            if not done:
+                return
+            film = assembling.pop(done[0])
+            try:
+                yield FilmDone(film.job, self.ray.get(done[0]))
+            except Exception as error:  # one film's bad data never stops the catalogue
+                yield FilmFailed(film.job, failure_reason(getattr(error, "cause", None) or error))
+
+
+def take_rows(
+    batch: dict[str, np.ndarray],
+    films: dict[str, _Film],
+    settings: Settings,
+    on_progress: ProgressCallback,
+) -> list[_Film]:
+    """Files a batch of result rows under their films; returns (and forgets) films now ended.
+
+    Frame rows add their scores to the film and its score log (a frame scored twice, after a
+    retry, counts once); an end row says how the film's scan ended. Rows of films no longer
+    in ``films`` (late rows of a retried task) are ignored.
+
+    Args:
+        batch: columns film_id, kind, sample, time_s, payload (B,) and, with a model, probs (B, 8).
+    """
+    for film_id in dict.fromkeys(batch["film_id"]):
+        film = films.get(film_id)
+        if film is None:
+            continue
+        mine = batch["film_id"] == film_id
+        kinds = batch["kind"][mine]
+        frames = kinds == FRAME
+        if frames.any():
+            _add_scores(
+                film,
+                batch["sample"][mine][frames],
+                batch["time_s"][mine][frames],
+                batch["probs"][mine][frames],
+                settings,
+            )
+            _report(film, float(batch["time_s"][mine][frames].max()), on_progress)
+        for kind, shipped, payload in zip(
+            kinds[~frames], batch["sample"][mine][~frames], batch["payload"][mine][~frames]
+        ):
+            film.shipped = int(shipped)
+            if kind == SCANNED:
+                film.scanned = pickle.loads(payload)
+            elif kind == FAILED:
+                film.failed = bytes(payload).decode("utf-8")
+    ended = [film for film in films.values() if film.ended or film.failed is not None]
+    for film in ended:
+        del films[film.job.film_id]
+    return ended
+
+
+def _add_scores(
+    film: _Film, samples: np.ndarray, times_s: np.ndarray, probs: np.ndarray, settings: Settings
+) -> None:
+    """Keeps the scores of frames not seen before; logs them when the film has a score log."""
+    new = [i for i, sample in enumerate(samples) if int(sample) not in film.probabilities]
+    for i in new:
+        film.probabilities[int(samples[i])] = probs[i]
+    if new and film.job.score_log:
+        if film.log is None:
+            film.log = ScoreLog(film.job.score_log, score_log_key(film.job, settings))
+        film.log.append([float(times_s[i]) for i in new], probs[new])
+
+
+def _report(film: _Film, time_s: float, on_progress: ProgressCallback) -> None:
+    """Reports the film-seconds its scored frames have reached since the last report."""
+    if time_s > film.reported_s:
+        on_progress(film.job.film_id, time_s - film.reported_s)
+        film.reported_s = time_s
+
+
+def _lost_reason(film: _Film) -> str:
+    if film.shipped is None:
+        return f"lost: the Ray worker decoding it died more than {TASK_RETRIES} times"
+    missing = film.shipped - len(film.probabilities)
+    return f"lost: {missing} frame scores never came back from the Ray scoring actors"
