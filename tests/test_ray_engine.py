@@ -179,14 +179,22 @@ def test_ray_engine_gives_the_local_engines_catalogue(
 
 
 class KillOnceActor(ScoringActor):
-    """A scoring actor that has itself killed by ``ray.kill`` at its first batch, once a run."""
+    """A scoring actor that has itself killed by ``ray.kill`` at its first batch, once a run.
+
+    Each start appends its process id to ``<marker>.starts``, so a test can see the restart.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        with open(f"{os.environ[KILL_MARKER_ENV]}.starts", "a") as starts:
+            starts.write(f"{os.getpid()}\n")
 
     def __call__(self, batch):
         marker = Path(os.environ[KILL_MARKER_ENV])
         if not marker.exists():
             marker.write_text(str(os.getpid()))
             ray.kill(ray.get_runtime_context().current_actor, no_restart=False)
-            time.sleep(30)  # the kill lands while this batch is in flight
+            time.sleep(10)  # the kill lands while this batch is in flight
         return super().__call__(batch)
 
 
@@ -196,11 +204,15 @@ def test_a_killed_scoring_actor_is_restarted_and_its_batches_retried(
     from trajectory.catalog.ray_engine import RayEngine
 
     marker = Path(os.environ[KILL_MARKER_ENV])
+    starts = Path(f"{marker}.starts")
     marker.unlink(missing_ok=True)
+    starts.unlink(missing_ok=True)
     catalog = tmp_path / "catalog"
     engine = RayEngine(scoring_actor=KillOnceActor)
     summary = run_catalog([library], catalog, _settings(tiny_checkpoint), engine, progress=False)
     assert marker.exists(), "the scoring actor was never killed"
+    pids = starts.read_text().split()
+    assert len(pids) == 2 and marker.read_text() == pids[0], "no restart after the kill"
     assert len(summary.done) == FILMS and len(summary.failed) == 1
     _assert_same_catalogue(catalog, local_catalog)
 

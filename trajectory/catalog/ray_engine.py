@@ -57,7 +57,7 @@ RAY_EXTRA = "pip install 'trajectory[ray]'"
 TASK_RETRIES = 3  # a scan or assembly task whose worker died is run again this many times
 ACTOR_RESTARTS = 3  # a scoring actor whose process died is restarted this many times
 CPU_BATCH = 8  # frames per model call on a CPU actor unless --batch-size says (GPU: 64)
-DRIVER_BATCH_ROWS = 256  # rows the driver takes from the stream at a time
+BLOCK_BYTES = 32 << 20  # scan output blocks: a model gets frames after ~200 at 224 px
 
 
 def import_ray():
@@ -99,6 +99,7 @@ class RayEngine:
         address: None starts a Ray instance on this machine; "auto" joins the cluster this
             machine belongs to; "ray://HOST:10001" connects through Ray Client. When Ray is
             already initialised in this process, that instance is used as it is.
+        decoders: films scanned at once (``--workers``); None: from the cluster's resources.
         scoring_actor: the actor class of the scoring stage (tests pass a subclass).
     """
 
@@ -116,6 +117,7 @@ class RayEngine:
         self.scoring_actor = scoring_actor
         self.batch_size: int | None = None  # --batch-size, when given
         self.started = False  # this engine started the Ray connection, and ends it
+        self._assemble = None  # assemble_film as a Ray remote function, once registered
 
     def settings(
         self, checkpoint: str | None, fps: float, batch_size: int | None, device: str
@@ -154,8 +156,9 @@ class RayEngine:
         films = {job.film_id: _Film(job) for job in jobs}
         assembling: dict = {}  # ObjectRef of an assembly task -> its film
         try:
+            # batch_size=None: each block as it comes, so no film's last rows wait for others
             stream = self._pipeline(jobs, settings).iter_batches(
-                batch_size=DRIVER_BATCH_ROWS, batch_format="numpy"
+                batch_size=None, batch_format="numpy"
             )
             for batch in stream:
                 for film in take_rows(batch, films, settings, on_progress):
@@ -197,6 +200,7 @@ class RayEngine:
         context.enable_progress_bars = False  # the catalogue draws its own bar
         context.print_on_execution_start = False
         context.max_errored_blocks = len(jobs)  # a lost block fails its films, not the run
+        context.target_max_block_size = BLOCK_BYTES
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         plan = plan_resources(ray.cluster_resources(), settings, self.decoders, self.batch_size)
         items = [{"film_id": job.film_id, "job": pickle.dumps(job)} for job in jobs]
@@ -231,10 +235,12 @@ class RayEngine:
         if film.failed is not None:
             yield FilmFailed(film.job, film.failed)
             return
-        # Assembly is a short pandas step: it holds no CPU, so it never waits behind the
-        # decoders and actors that hold them all.
-        task = self.ray.remote(assemble_film).options(num_cpus=0, max_retries=TASK_RETRIES)
-        assembling[task.remote(film.scanned, film.probabilities, settings)] = film
+        if self._assemble is None:
+            # A short pandas step: it holds no CPU, so it never waits behind the decoders and
+            # actors that hold them all.
+            task = self.ray.remote(assemble_film)
+            self._assemble = task.options(num_cpus=0, max_retries=TASK_RETRIES)
+        assembling[self._assemble.remote(film.scanned, film.probabilities, settings)] = film
 
     def _assembled(self, assembling: dict, wait: bool) -> Iterator[FilmResult]:
         """The films whose assembly finished; with ``wait``, all of them."""
