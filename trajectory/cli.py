@@ -268,6 +268,63 @@ def catalog(
     _guarded(run)
 
 
+@main.command()
+@click.argument("catalog", type=click.Path(path_type=Path))
+@click.option("--where", multiple=True, help="Filter, e.g. 'sadness >= 0.3' (repeatable).")
+@click.option("--arc", default=None, help="Only films with this arc, e.g. man-in-a-hole.")
+@click.option("--min-duration", type=float, default=None, help="Only films at least this long (s).")
+@click.option("--sort", default=None, help="Sort column; a leading '-' sorts descending.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many rows.")
+@click.option("--scenes", is_flag=True, help="List scenes (filters then apply to scenes).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def query(catalog, where, arc, min_duration, sort, limit, scenes, fmt):
+    """Films (or scenes) of CATALOG matching every filter."""
+    _setup_logging(False)
+
+    def run():
+        from trajectory.catalog.db import connect
+        from trajectory.catalog.query import format_rows
+        from trajectory.catalog.query import query as run_query
+
+        db = connect(catalog / "catalog.db", readonly=True)
+        rows = run_query(db, list(where), arc, min_duration, sort, limit, scenes)
+        click.echo(format_rows(rows, fmt, scenes).rstrip("\n"))
+
+    _guarded(run)
+
+
+@main.command()
+@click.argument("catalog", type=click.Path(path_type=Path))
+@click.argument("film")
+@click.option("-k", type=click.IntRange(min=1), default=10, show_default=True, help="How many.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+def similar(catalog, film, k, fmt):
+    """Films of CATALOG nearest to FILM (id, path or title) by emotion mix and arc shape."""
+    _setup_logging(False)
+
+    def run():
+        from trajectory.catalog.db import connect
+        from trajectory.catalog.query import format_rows
+        from trajectory.catalog.similar import similar as nearest
+
+        db = connect(catalog / "catalog.db", readonly=True)
+        click.echo(format_rows(nearest(db, film, k), fmt).rstrip("\n"))
+
+    _guarded(run)
+
+
 def _write(result, out_dir: Path, report: bool, smoothing_s: float | None = None) -> None:
     from trajectory.export import write_outputs
 

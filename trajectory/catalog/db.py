@@ -232,5 +232,7 @@ def _track_json(result: Analysis) -> str | None:
 
 
 def _number(value) -> float | None:
+    if value is None:
+        return None
     value = float(value)
     return round(value, 4) if np.isfinite(value) else None

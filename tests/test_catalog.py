@@ -1,0 +1,160 @@
+"""Catalogue mode end to end: resuming after SIGKILL, per-film isolation, content ids, the lock."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from catalog_helpers import (
+    ROOT,
+    assert_same_outputs,
+    catalog_command,
+    env,
+    film_folders,
+    make_library,
+    run_catalog,
+)
+from report_helpers import make_video
+
+from trajectory.catalog import sources
+from trajectory.catalog.run import EXIT_SOME_FAILED, catalog_lock
+
+
+def _rows(catalog: Path) -> list[sqlite3.Row]:
+    db = sqlite3.connect(catalog / "catalog.db")
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute("SELECT * FROM films ORDER BY path").fetchall()
+    finally:
+        db.close()
+
+
+def _done_count(catalog: Path) -> int:
+    try:
+        db = sqlite3.connect(f"{(catalog / 'catalog.db').as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute("SELECT count(*) FROM films WHERE status = 'done'").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _kill_after_first_film(args: list[str], catalog: Path, total: int) -> int:
+    """Starts a run, SIGKILLs it as soon as one film is done; returns films done by then."""
+    process = subprocess.Popen(catalog_command(*args), cwd=ROOT, env=env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while _done_count(catalog) == 0 and process.poll() is None:
+            assert time.monotonic() < deadline, "the catalogue run made no progress"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    return _done_count(catalog)
+
+
+def test_catalogue_resumes_after_sigkill(tmp_path, tiny_checkpoint):
+    library = tmp_path / "library"
+    good = make_library(library)
+    options = ["--model", str(tiny_checkpoint), "--fps", "4", "--device", "cpu", "--workers", "2"]
+
+    clean = run_catalog(str(library), "--out", str(tmp_path / "clean"), *options)
+    assert clean.returncode == EXIT_SOME_FAILED, clean.stderr
+    assert "failed" in clean.stderr and "broken.mkv" in clean.stderr
+
+    catalog = tmp_path / "catalog"
+    args = [str(library), "--out", str(catalog), *options]
+    done_at_kill = _kill_after_first_film(args, catalog, len(good))
+    assert 1 <= done_at_kill < len(good), "the kill did not land mid-way"
+
+    rerun = run_catalog(*args)
+    assert rerun.returncode == EXIT_SOME_FAILED, rerun.stderr
+    assert f"{done_at_kill} already done" in rerun.stderr
+
+    rows = _rows(catalog)
+    by_path = {Path(r["path"]).name: r for r in rows}
+    assert len(rows) == len(by_path) == len(good) + 1  # every film exactly once
+    assert {n for n, r in by_path.items() if r["status"] == "done"} == set(good)
+    broken = by_path["broken.mkv"]
+    assert broken["status"] == "failed"
+    assert broken["error"] == "the video stream has no decodable frame"
+    done_ids = {r["id"] for r in rows if r["status"] == "done"}
+    assert set(film_folders(catalog)) == done_ids  # nothing half-published, nothing extra
+    assert not list((catalog / ".work").glob("*")), "score logs of finished films stay behind"
+    assert not [p for p in catalog.rglob("*") if ".partial" in p.name]
+    clean_folders = film_folders(tmp_path / "clean")
+    for film_id in done_ids:
+        assert_same_outputs(clean_folders[film_id], catalog / "films" / film_id)
+
+    db = sqlite3.connect(catalog / "catalog.db")
+    skipped = dict(db.execute("SELECT path, reason FROM skipped").fetchall())
+    assert skipped[str(library / "sound.wav")] == "no video stream (audio only)"
+    assert "not a readable video" in skipped[str(library / "notes.txt.bak")]
+    scenes = db.execute("SELECT film_id, count(*) FROM scenes GROUP BY film_id").fetchall()
+    assert {f for f, _ in scenes} == done_ids
+    page = (catalog / "index.html").read_text()
+    assert "broken.mkv" in page and "sound.wav" in page
+    assert "A &lt;b&gt;title&lt;/b&gt; &amp; more" in page and "<b>title</b>" not in page
+
+
+def test_replaced_moved_and_forced_films(tmp_path):
+    library = tmp_path / "library"
+    library.mkdir()
+    first = make_video(library / "one.mp4", seconds=3)
+    make_video(library / "two.mp4", seconds=4)
+    catalog = tmp_path / "catalog"
+    args = [str(library), "--out", str(catalog), "--no-model", "--quiet"]
+    assert run_catalog(*args).returncode == 0
+    before = {Path(r["path"]).name: r["id"] for r in _rows(catalog)}
+
+    make_video(first, seconds=5, fps=15)  # replaced: new content under the same name
+    (library / "two.mp4").rename(library / "renamed.mp4")  # moved: same content
+    result = run_catalog(*args[:-1])
+    assert result.returncode == 0, result.stderr
+    assert "1 analysed, 0 failed, 1 already done" in result.stderr
+    after = {Path(r["path"]).name: r for r in _rows(catalog)}
+    assert set(after) == {"one.mp4", "renamed.mp4"}
+    assert after["renamed.mp4"]["id"] == before["two.mp4"]
+    assert after["one.mp4"]["id"] != before["one.mp4"]
+    assert after["one.mp4"]["duration_s"] == pytest.approx(5.0, abs=0.1)
+    assert set(film_folders(catalog)) == {r["id"] for r in after.values()}
+
+    forced = run_catalog(*args[:-1], "--force")
+    assert "2 analysed, 0 failed, 0 already done" in forced.stderr
+
+
+def test_concurrent_run_is_refused(tmp_path):
+    library = tmp_path / "library"
+    library.mkdir()
+    make_video(library / "one.mp4", seconds=2)
+    catalog = tmp_path / "catalog"
+    with catalog_lock(catalog):  # another run holds the catalogue
+        result = run_catalog(str(library), "--out", str(catalog), "--no-model")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"trajectory: error: {catalog}: another trajectory catalog run is using it"]
+    assert run_catalog(str(library), "--out", str(catalog), "--no-model").returncode == 0
+
+
+def test_sources_list_file_ids_titles_and_copies(tmp_path):
+    video = make_video(tmp_path / "clip.mp4", seconds=2)
+    shutil.copy(video, tmp_path / "copy.mp4")
+    listing = tmp_path / "films.csv"
+    listing.write_text("path,id,title\nclip.mp4,my-film,My Film\ncopy.mp4\nmissing.mp4\n")
+    films, skipped = sources.identify_all(sources.expand([listing]))
+    content_id = sources.fingerprint(video)
+    assert [(f.film_id, f.title) for f in films] == [("my-film", "My Film"), (content_id, "copy")]
+    assert [(Path(s.path).name, s.reason) for s in skipped] == [("missing.mp4", "no such file")]
+
+    films, skipped = sources.identify_all(sources.expand([tmp_path]))  # the folder: a copy
+    assert [Path(f.path).name for f in films] == ["clip.mp4"]
+    reasons = {Path(s.path).name: s.reason for s in skipped}
+    assert reasons["copy.mp4"] == f"same film id as {video} (a copy)"
+    assert "not a readable video" in reasons["films.csv"]
