@@ -4,8 +4,10 @@ Both commands run the same generated films with the same 224 px random-weight Em
 --fps 1, each into a fresh catalogue, as separate processes, so each pays its own start-up
 (the local engine: torch in the driver; the Ray engine: a local Ray instance, a checkpoint
 check task, the scoring actor's torch import). Rounds alternate the order of the engines; the
-figures are the best wall time of each engine and the ratio of the two, plus the ratio within
-each round (the machine is shared, so only ratios of nearby runs mean much).
+figures are the best wall time of each engine and the ratio of the two, the ratio within each
+round (the machine is shared, so only ratios of nearby runs mean much), and the CPU seconds of
+each run's whole process tree (driver, decoders, Ray's own processes and workers), which the
+machine's other work disturbs less than wall time.
 
     python benchmarks/ray_overhead.py --films 6 --rounds 2
 
@@ -20,12 +22,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
+POLL_S = 0.25  # CPU-time sampling period; a process younger than this may be missed
 
 from film import FilmSpec, make_film  # noqa: E402
 
@@ -60,19 +66,61 @@ def make_films(args) -> Path:
 
 
 def run_engine(engine: str, library: Path, checkpoint: Path, fps: float) -> dict:
-    """One catalogue run in a fresh folder; wall seconds and films done."""
+    """One catalogue run in a fresh folder: wall seconds, CPU seconds of its process tree, films."""
     with tempfile.TemporaryDirectory(prefix=f"catalog-{engine}-") as folder:
         command = [sys.executable, "-m", "trajectory", "catalog", str(library)]
         command += ["--out", folder, "--model", str(checkpoint), "--fps", str(fps)]
         command += ["--engine", engine, "--quiet"]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         start = time.perf_counter()
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        cpu = TreeCpu(process.pid)
+        cpu.start()
+        _, stderr = process.communicate()
         wall = time.perf_counter() - start
-        if result.returncode != 0:
-            raise SystemExit(f"{engine} run failed ({result.returncode}): {result.stderr}")
+        cpu.stop_and_join()
+        if process.returncode != 0:
+            raise SystemExit(f"{engine} run failed ({process.returncode}): {stderr}")
         films = len(list((Path(folder) / "films").iterdir()))
-    return {"engine": engine, "wall_s": round(wall, 2), "films": films}
+    return {
+        "engine": engine,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu.total(), 1),
+        "films": films,
+    }
+
+
+class TreeCpu(threading.Thread):
+    """Samples the CPU seconds of a process and all its descendants (Ray's workers included:
+    a local Ray instance is started by the driver) every POLL_S; keeps each process's last."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.seen: dict[tuple[int, float], float] = {}  # (pid, start time) -> CPU seconds
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            try:
+                processes = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                return
+            for process in processes:
+                try:
+                    with process.oneshot():
+                        times = process.cpu_times()
+                        self.seen[(process.pid, process.create_time())] = times.user + times.system
+                except psutil.Error:
+                    continue
+            self.done.wait(POLL_S)
+
+    def stop_and_join(self) -> None:
+        self.done.set()
+        self.join()
+
+    def total(self) -> float:
+        return sum(self.seen.values())
 
 
 def measure(args, library: Path, checkpoint: Path) -> list[dict]:
@@ -82,13 +130,18 @@ def measure(args, library: Path, checkpoint: Path) -> list[dict]:
         for engine in order:
             run = run_engine(engine, library, checkpoint, args.fps)
             run["round"] = round_index
-            _log(f"round {round_index} {engine}: {run['wall_s']:.1f} s, {run['films']} films")
+            _log(
+                f"round {round_index} {engine}: {run['wall_s']:.1f} s wall, "
+                f"{run['cpu_s']:.0f} CPU s, {run['films']} films, load {os.getloadavg()[0]:.1f}"
+            )
+            run["load_1min"] = round(os.getloadavg()[0], 1)
             runs.append(run)
     return runs
 
 
 def summarize(runs: list[dict], args) -> dict:
     best = {e: min(r["wall_s"] for r in runs if r["engine"] == e) for e in ("local", "ray")}
+    cpu = {e: min(r["cpu_s"] for r in runs if r["engine"] == e) for e in ("local", "ray")}
     per_round = []
     for round_index in range(args.rounds):
         walls = {r["engine"]: r["wall_s"] for r in runs if r["round"] == round_index}
@@ -101,6 +154,8 @@ def summarize(runs: list[dict], args) -> dict:
         "best_wall_s": best,
         "ray_over_local": round(best["ray"] / best["local"], 3),
         "ray_over_local_per_round": per_round,
+        "best_cpu_s": cpu,
+        "ray_over_local_cpu": round(cpu["ray"] / cpu["local"], 3),
         "films_per_hour": {e: round(args.films * 3600 / w, 1) for e, w in best.items()},
         "cpus": os.cpu_count(),
         "runs": runs,

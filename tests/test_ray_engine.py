@@ -14,12 +14,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
-import av
-import numpy as np
 import pytest
+from catalog_helpers import assert_same_outputs, write_undecodable
 from media import Shot, moving_pattern, write_video
 
 from trajectory.catalog.engine import LocalEngine
@@ -58,20 +56,6 @@ def ray_instance(tmp_path_factory):
         os.environ.update(saved)
 
 
-def _write_undecodable(path: Path, seconds: float = 3.0, fps: int = 12) -> Path:
-    """An MKV whose H.264 stream is declared properly but whose packets are noise."""
-    rng = np.random.default_rng(7)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("h264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
-        for i in range(round(seconds * fps)):
-            packet = av.Packet(rng.integers(0, 256, 2000, dtype=np.uint8).tobytes())
-            packet.stream, packet.pts, packet.dts = stream, i, i
-            packet.time_base = Fraction(1, fps)
-            container.mux(packet)
-    return path
-
-
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Path:
     """FILMS good films of 3-5 s with two or three shots each, and one undecodable film."""
@@ -79,7 +63,7 @@ def library(tmp_path_factory) -> Path:
     for i in range(FILMS):
         shots = [Shot(25 + 10 * j + 5 * i, moving_pattern(10 * i + j)) for j in range(2 + i % 2)]
         write_video(folder / f"film{i}.mp4", shots)
-    _write_undecodable(folder / "broken.mkv")
+    write_undecodable(folder / "broken.mkv")
     return folder
 
 
@@ -144,21 +128,16 @@ def _close(value):
 
 
 def _assert_same_catalogue(ray_catalog: Path, local_catalog: Path) -> None:
-    """Same films rows and scenes, same tags.json, frames.csv and keyframes per film."""
+    """Same films and scenes rows; per film, the same files, tags.json, CSVs and keyframes."""
     ours, theirs = _films(ray_catalog), _films(local_catalog)
     assert sorted(ours) == sorted(theirs)
     for name in theirs:
         assert _close(ours[name]) == _close(theirs[name]), name
         if theirs[name]["status"] != "done":
             continue
-        folder_a = ray_catalog / "films" / ours[name]["id"]
-        folder_b = local_catalog / "films" / theirs[name]["id"]
-        files_a = sorted(p.relative_to(folder_a) for p in folder_a.rglob("*"))
-        assert files_a == sorted(p.relative_to(folder_b) for p in folder_b.rglob("*"))
-        tags_a, tags_b = (json.loads((f / "tags.json").read_text()) for f in (folder_a, folder_b))
-        assert _close(tags_a) == _close(tags_b), name
-        for jpeg in (folder_b / "keyframes").iterdir():
-            assert (folder_a / "keyframes" / jpeg.name).read_bytes() == jpeg.read_bytes()
+        assert_same_outputs(
+            ray_catalog / "films" / ours[name]["id"], local_catalog / "films" / theirs[name]["id"]
+        )
 
 
 def test_ray_engine_gives_the_local_engines_catalogue(
