@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# GPU throughput check for `trajectory analyze`: installs nothing, needs no network, < 8 minutes.
+# GPU throughput check for `trajectory analyze` and `trajectory catalog`: installs nothing, needs
+# no network, < 16 minutes.
 #
 # Run from anywhere in a copy of the repository on a machine with a CUDA GPU, with the
 # project's virtual environment carried along as .venv/ (or torch and the project's
@@ -41,3 +42,8 @@ PYEOF
 # 420 s hard limit: the whole check stays under 8 minutes even if something hangs.
 timeout 420 "$PY" benchmarks/throughput.py --device cuda --seconds 60 --batch-size 64 \
     --model-batches 256 --inference-seconds 10 --repeats 2 --skip memory,scenedetect "$@"
+
+# Catalogue mode: 12 films of 20-60 s (640x360, generated once) through one model load, with 4
+# and 12 decode workers feeding the GPU; the shell-loop baseline and the page check are skipped
+# to stay within the time limit. Prints films per hour, CPU use and peak RSS per process.
+timeout 480 "$PY" benchmarks/catalog.py --device cuda --workers 4,12 --skip loop,page

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from catalog_helpers import (
     ROOT,
@@ -45,8 +46,10 @@ def _done_count(catalog: Path) -> int:
         return 0
 
 
-def _kill_after_first_film(args: list[str], catalog: Path, total: int) -> int:
-    """Starts a run, SIGKILLs it as soon as one film is done; returns films done by then."""
+def _kill_after_first_film(args: list[str], catalog: Path) -> tuple[int, list]:
+    """Starts a run, SIGKILLs the driver as soon as one film is done.
+
+    Returns the films done by then and the driver's child processes (the decoders)."""
     process = subprocess.Popen(catalog_command(*args), cwd=ROOT, env=env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
@@ -54,10 +57,11 @@ def _kill_after_first_film(args: list[str], catalog: Path, total: int) -> int:
         while _done_count(catalog) == 0 and process.poll() is None:
             assert time.monotonic() < deadline, "the catalogue run made no progress"
             time.sleep(0.02)
+        children = psutil.Process(process.pid).children(recursive=True)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
-    return _done_count(catalog)
+    return _done_count(catalog), children
 
 
 def test_catalogue_resumes_after_sigkill(tmp_path, tiny_checkpoint):
@@ -71,8 +75,10 @@ def test_catalogue_resumes_after_sigkill(tmp_path, tiny_checkpoint):
 
     catalog = tmp_path / "catalog"
     args = [str(library), "--out", str(catalog), *options]
-    done_at_kill = _kill_after_first_film(args, catalog, len(good))
+    done_at_kill, decoders = _kill_after_first_film(args, catalog)
     assert 1 <= done_at_kill < len(good), "the kill did not land mid-way"
+    _, alive = psutil.wait_procs(decoders, timeout=30)
+    assert not alive, "decoder processes outlived the killed driver"
 
     rerun = run_catalog(*args)
     assert rerun.returncode == EXIT_SOME_FAILED, rerun.stderr

@@ -250,19 +250,18 @@ def catalog(
         checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
         if checkpoint is None and not no_model:
             _fail(NO_MODEL_HELP, 2)
-        code = run_from_cli(
-            list(sources),
-            catalog,
-            checkpoint,
-            fps,
-            workers,
-            batch_size,
-            device,
-            force,
-            quiet,
-            engine=engine,
-            address=address,
-        )
+        try:
+            code = run_from_cli(
+                list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet,
+                engine=engine, address=address,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            click.echo(
+                "trajectory: interrupted; finished films are kept, and the same command "
+                "finishes the others (reusing their scores so far)",
+                err=True,
+            )
+            sys.exit(130)
         sys.exit(code)
 
     _guarded(run)

@@ -257,6 +257,11 @@ def worker_main(index: int, tasks, results, settings: Settings, parent_pid: int)
                 sender.send("failed", job.film_id, failure_reason(error))
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group; the driver reports it
+    finally:
+        if os.getppid() != parent_pid:
+            # Nobody reads the queue any more (its pipe is still open in the other workers):
+            # exit without waiting to flush what is buffered.
+            results.cancel_join_thread()
 
 
 def _next_task(tasks, parent_pid: int) -> FilmJob | None:
