@@ -60,8 +60,8 @@ def make_films(args) -> Path:
         spec = FilmSpec(args.min_seconds + i * step, 24, width, height, seed=i)
         video, _ = make_film(spec, args.out / "films", log=_log)
         link = library / video.name
-        if not link.exists():
-            link.symlink_to(video)
+        if not link.is_symlink():
+            link.symlink_to(video.resolve())
     return library
 
 

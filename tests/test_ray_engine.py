@@ -58,7 +58,7 @@ def ray_instance(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Path:
-    """FILMS good films of 3-5 s with two or three shots each, and one undecodable film."""
+    """FILMS good films of 2-6 s with two or three shots each, and one undecodable film."""
     folder = tmp_path_factory.mktemp("library")
     for i in range(FILMS):
         shots = [Shot(25 + 10 * j + 5 * i, moving_pattern(10 * i + j)) for j in range(2 + i % 2)]
