@@ -157,6 +157,22 @@ def test_ray_engine_gives_the_local_engines_catalogue(
     _assert_same_catalogue(catalog, local_catalog)
 
 
+def test_without_a_model_the_ray_engine_finds_the_same_shots_and_scenes(
+    ray_instance, library, local_catalog, tmp_path
+):
+    from trajectory.catalog.ray_engine import RayEngine
+
+    catalog = tmp_path / "catalog"
+    summary = run_catalog([library], catalog, Settings(fps=4.0), RayEngine(), progress=False)
+    assert len(summary.done) == FILMS and len(summary.failed) == 1
+    ours, theirs = _films(catalog), _films(local_catalog)
+    for name, row in theirs.items():
+        assert (ours[name]["status"], ours[name]["shots"]) == (row["status"], row["shots"])
+        bounds = [(s["start_s"], s["end_s"]) for s in ours[name]["scene_rows"]]
+        assert bounds == [(s["start_s"], s["end_s"]) for s in row["scene_rows"]], name
+        assert ours[name]["dominant"] is None and ours[name]["model_sha256"] is None
+
+
 class KillOnceActor(ScoringActor):
     """A scoring actor that has itself killed by ``ray.kill`` at its first batch, once a run.
 
