@@ -270,6 +270,16 @@ def test_without_ray_the_engine_exits_2_naming_the_extra(tmp_path, library):
     )
 
 
+def test_a_ray_client_address_is_refused_in_one_line(tmp_path, library):
+    args = [str(library), "--out", str(tmp_path / "catalog"), "--no-model", "--engine", "ray"]
+    args += ["--address", "ray://head:10001"]
+    result = subprocess.run(_catalog_command(*args), cwd=ROOT, env=_env(),
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("trajectory: error: --address ray://head:10001: Ray Data")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def _cpu_settings(**changes) -> Settings:
     base = Settings(fps=1.0, checkpoint="m.pt", model={}, input_size=224, batch_size=8)
     return Settings(**{**base.__dict__, **changes})

@@ -218,7 +218,7 @@ def report(out_dir, smoothing):
 @click.option(
     "--address",
     default=None,
-    help="Ray cluster for --engine ray: auto or ray://HOST:10001 (default: a local instance).",
+    help="Ray cluster for --engine ray: auto or HOST:PORT (default: a local instance).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-film lines.")
 def catalog(

@@ -54,6 +54,10 @@ from trajectory.errors import InputError
 from trajectory.resume import ScoreLog
 
 RAY_EXTRA = "pip install 'trajectory[ray]'"
+NO_RAY_CLIENT = (
+    "Ray Data pipelines do not run through Ray Client; run the command on the head node with "
+    "--address auto, or submit it with `ray job submit`"
+)
 TASK_RETRIES = 3  # a scan or assembly task whose worker died is run again this many times
 ACTOR_RESTARTS = 3  # a scoring actor whose process died is restarted this many times
 CPU_BATCH = 8  # frames per model call on a CPU actor unless --batch-size says (GPU: 64)
@@ -96,9 +100,10 @@ class RayEngine:
     """Runs a catalogue on a Ray cluster (see the module docstring).
 
     Args:
-        address: None starts a Ray instance on this machine; "auto" joins the cluster this
-            machine belongs to; "ray://HOST:10001" connects through Ray Client. When Ray is
-            already initialised in this process, that instance is used as it is.
+        address: None starts a Ray instance on this machine (or, inside a Ray job, joins its
+            cluster); "auto" joins the cluster this machine belongs to; "HOST:PORT" joins the
+            cluster of that GCS. Ray Client ("ray://") is refused: Ray Data needs a driver
+            on the cluster. When Ray is already initialised in this process, it is used as is.
         decoders: films scanned at once (``--workers``); None: from the cluster's resources.
         scoring_actor: the actor class of the scoring stage (tests pass a subclass).
     """
@@ -111,6 +116,8 @@ class RayEngine:
         decoders: int | None = None,
         scoring_actor: type = ScoringActor,
     ):
+        if (address or "").startswith("ray://"):
+            raise InputError(None, f"--address {address}: {NO_RAY_CLIENT}")
         self.ray = import_ray()
         self.address = address
         self.decoders = decoders
@@ -175,16 +182,23 @@ class RayEngine:
             self.close()
 
     def connect(self) -> None:
-        """Joins or starts Ray, quietly, unless this process is already connected."""
+        """Joins or starts Ray, quietly, unless this process is already connected.
+
+        Raises:
+            InputError: no Ray cluster at the address.
+        """
         if self.ray.is_initialized():
             return
-        options = {"include_dashboard": False} if self.address is None else {}
-        self.ray.init(
-            address=self.address,
-            logging_level=logging.ERROR,
-            log_to_driver=False,  # worker output stays in the session logs; failures come as rows
-            **options,
-        )
+        starts_here = self.address is None and not os.environ.get("RAY_ADDRESS")
+        try:
+            self.ray.init(
+                address=self.address,
+                logging_level=logging.ERROR,
+                log_to_driver=False,  # worker output stays in the session logs
+                **({"include_dashboard": False} if starts_here else {}),
+            )
+        except ConnectionError as error:
+            raise InputError(None, f"--address {self.address}: {error}") from None
         self.started = True
 
     def close(self) -> None:
