@@ -116,7 +116,9 @@ class PeakMemory:
                 tree = []
             for process in tree:
                 try:
-                    self.roles[process.pid] = _role(process.cmdline())  # after exec
+                    cmdline = process.cmdline()  # empty once the process has exited
+                    if cmdline:
+                        self.roles[process.pid] = _role(cmdline)  # read again: after exec
                     with open(f"/proc/{process.pid}/status") as status:
                         for line in status:
                             if line.startswith("VmHWM:"):

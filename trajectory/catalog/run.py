@@ -23,7 +23,14 @@ from tqdm import tqdm
 
 from trajectory.catalog import db as catalog_db
 from trajectory.catalog import sources as film_sources
-from trajectory.catalog.stages import Engine, FilmDone, FilmJob, FilmResult, Settings
+from trajectory.catalog.stages import (
+    Engine,
+    FilmDone,
+    FilmJob,
+    FilmResult,
+    Settings,
+    failure_reason,
+)
 from trajectory.errors import InputError
 from trajectory.export import KEYFRAME_DIR, write_outputs
 from trajectory.results import Analysis
@@ -200,10 +207,11 @@ def _record(db, result: FilmResult, catalog: Path, summary: RunSummary, bar: Pro
     if isinstance(result, FilmDone):
         try:
             keyframe = publish(result.analysis, catalog / FILMS_DIR / job.film_id)
-        except InputError as error:
-            catalog_db.mark_failed(db, job.film_id, error.problem)
+        except Exception as error:  # one film's outputs never stop the catalogue
+            reason = failure_reason(error)
+            catalog_db.mark_failed(db, job.film_id, reason)
             summary.failed.append(job.film_id)
-            bar.finished(job.film_id, f"trajectory: failed {job.path}: {error.problem}")
+            bar.finished(job.film_id, f"trajectory: failed {job.path}: {reason}")
             return
         catalog_db.mark_done(db, job.film_id, result.analysis, keyframe)
         if job.score_log:
