@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from catalog_helpers import assert_same_outputs, write_undecodable
 from media import Shot, moving_pattern, write_video
@@ -278,6 +281,39 @@ def test_a_ray_client_address_is_refused_in_one_line(tmp_path, library):
     assert result.returncode == 2
     assert result.stderr.startswith("trajectory: error: --address ray://head:10001: Ray Data")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _rows(film_id: str, samples: list[int], end: bytes | None = None) -> dict:
+    """A result batch as the scoring stage hands it to the driver: frame rows, an end row."""
+    kinds = ["frame"] * len(samples) + (["scanned"] if end is not None else [])
+    count = len(kinds)
+    return {
+        "film_id": np.array([film_id] * count, dtype=object),
+        "kind": np.array(kinds, dtype=object),
+        "sample": np.array(samples + [-1] * (count - len(samples)), dtype=np.int64),
+        "time_s": np.arange(count, dtype=np.float64),
+        "payload": np.array([b""] * len(samples) + [end] * (count - len(samples)), dtype=object),
+        "probs": np.full((count, 8), 0.125, dtype=np.float32),
+    }
+
+
+def test_a_retried_scan_ends_its_film_only_once_every_missing_score_is_in():
+    """A scan retried after its worker died ships only the frames its score log lacks: the
+    film must wait for those by id, although it already holds as many scores from attempt 1."""
+    from trajectory.catalog.ray_engine import _Film, take_rows
+    from trajectory.catalog.stages import FilmJob, ScannedFilm
+
+    outcome = SimpleNamespace(samples=[SimpleNamespace(id=i) for i in range(4)])
+    logged = {0: np.full(8, 0.125, np.float32), 1: np.full(8, 0.125, np.float32)}
+    end = pickle.dumps(ScannedFilm("f", outcome, logged))
+    films = {"f": _Film(FilmJob("f", "f.mp4"))}
+    settings = _cpu_settings(input_size=32)
+    assert take_rows(_rows("f", [0, 1]), films, settings, lambda *_: None) == []  # attempt 1
+    assert take_rows(_rows("f", [], end=end), films, settings, lambda *_: None) == []  # retry
+    assert take_rows(_rows("f", [2]), films, settings, lambda *_: None) == []
+    ended = take_rows(_rows("f", [3]), films, settings, lambda *_: None)
+    assert [film.job.film_id for film in ended] == ["f"] and not films
+    assert sorted(ended[0].probabilities) == [0, 1, 2, 3]
 
 
 def _cpu_settings(**changes) -> Settings:

@@ -84,7 +84,7 @@ class _Film:
 
     job: FilmJob
     probabilities: dict[int, np.ndarray] = field(default_factory=dict)
-    shipped: int | None = None  # frames its scan sent to the model, once its end row came
+    expected: set[int] | None = None  # sample ids to be scored, once its end row came
     scanned: ScannedFilm | None = None
     failed: str | None = None
     reported_s: float = 0.0  # film-seconds reported to the progress callback
@@ -92,8 +92,12 @@ class _Film:
 
     @property
     def ended(self) -> bool:
-        """Its end row came and every frame it shipped is scored."""
-        return self.shipped is not None and len(self.probabilities) >= self.shipped
+        """Its end row came and every sample it did not reuse from its score log is scored.
+
+        Counted by id, not by number: a scan retried after its worker died ships only the
+        frames the first attempt's scores (already logged) do not cover.
+        """
+        return self.expected is not None and self.expected <= self.probabilities.keys()
 
 
 class RayEngine:
@@ -264,9 +268,11 @@ class RayEngine:
                 return
             film = assembling.pop(done[0])
             try:
-                yield FilmDone(film.job, self.ray.get(done[0]))
+                result: FilmResult = FilmDone(film.job, self.ray.get(done[0]))
             except Exception as error:  # one film's bad data never stops the catalogue
-                yield FilmFailed(film.job, failure_reason(getattr(error, "cause", None) or error))
+                cause = getattr(error, "cause", None) or error
+                result = FilmFailed(film.job, failure_reason(cause))
+            yield result
 
 
 def take_rows(
@@ -300,18 +306,26 @@ def take_rows(
                 settings,
             )
             _report(film, float(batch["time_s"][mine][frames].max()), on_progress)
-        for kind, shipped, payload in zip(
-            kinds[~frames], batch["sample"][mine][~frames], batch["payload"][mine][~frames]
-        ):
-            film.shipped = int(shipped)
+        for kind, payload in zip(kinds[~frames], batch["payload"][mine][~frames]):
             if kind == SCANNED:
                 film.scanned = pickle.loads(payload)
+                samples = {sample.id for sample in film.scanned.outcome.samples}
+                film.expected = (
+                    samples - film.scanned.reused.keys() if settings.input_size else set()
+                )
             elif kind == FAILED:
                 film.failed = bytes(payload).decode("utf-8")
     ended = [film for film in films.values() if film.ended or film.failed is not None]
     for film in ended:
         del films[film.job.film_id]
     return ended
+
+
+def _to_score(scanned: ScannedFilm, settings: Settings) -> set[int]:
+    """Sample ids whose scores must come from the actors: all but those its score log had."""
+    if not settings.input_size:
+        return set()
+    return {sample.id for sample in scanned.outcome.samples} - scanned.reused.keys()
 
 
 def _add_scores(
@@ -335,7 +349,7 @@ def _report(film: _Film, time_s: float, on_progress: ProgressCallback) -> None:
 
 
 def _lost_reason(film: _Film) -> str:
-    if film.shipped is None:
+    if film.expected is None:
         return f"lost: the Ray worker decoding it died more than {TASK_RETRIES} times"
-    missing = film.shipped - len(film.probabilities)
+    missing = len(film.expected - film.probabilities.keys())
     return f"lost: {missing} frame scores never came back from the Ray scoring actors"

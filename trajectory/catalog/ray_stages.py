@@ -2,9 +2,9 @@
 
 :func:`scan_rows` runs :func:`~trajectory.catalog.stages.scan_film` (the decoder ``analyze``
 uses) in a CPU task and yields one row per sampled frame (film id, sample id, time, an
-(S, S, 3) uint8 image), then one end row per film: ``scanned`` with the pickled ScannedFilm and
-the number of frames shipped, or ``failed`` with the one-line reason. :class:`ScoringActor`
-loads the model once per actor and scores the frame rows of each batch Ray Data hands it.
+(S, S, 3) uint8 image), then one end row per film: ``scanned`` with the pickled ScannedFilm,
+or ``failed`` with the one-line reason. :class:`ScoringActor` loads the model once per actor
+and scores the frame rows of each batch Ray Data hands it.
 Nothing here imports torch except the actor, in its own process.
 """
 
@@ -99,21 +99,19 @@ def scan_rows(jobs: dict[str, np.ndarray], settings: Settings) -> Iterator[dict[
 
     Yields:
         batches with columns film_id, kind, sample, time_s, payload and, with a model, image
-        (N, S, S, 3) uint8. An end row's ``sample`` is the number of frame rows shipped.
+        (N, S, S, 3) uint8. An end row's ``sample`` is -1 and its image is blank.
     """
     for pickled in jobs["job"]:
         job: FilmJob = pickle.loads(pickled)
-        shipped = 0
         try:
             for item in scan_film(job, settings):
                 if isinstance(item, FrameBatch):
-                    shipped += len(item.ids)
                     yield _frame_rows(item)
                 else:
-                    yield _end_row(job.film_id, SCANNED, pickle.dumps(item), shipped, settings)
+                    yield _end_row(job.film_id, SCANNED, pickle.dumps(item), settings)
         except Exception as error:  # a bad film is data: recorded, never retried
             reason = failure_reason(error).encode("utf-8")
-            yield _end_row(job.film_id, FAILED, reason, shipped, settings)
+            yield _end_row(job.film_id, FAILED, reason, settings)
 
 
 def _frame_rows(batch: FrameBatch) -> dict[str, np.ndarray]:
@@ -128,13 +126,11 @@ def _frame_rows(batch: FrameBatch) -> dict[str, np.ndarray]:
     }
 
 
-def _end_row(
-    film_id: str, kind: str, payload: bytes, shipped: int, settings: Settings
-) -> dict[str, np.ndarray]:
+def _end_row(film_id: str, kind: str, payload: bytes, settings: Settings) -> dict[str, np.ndarray]:
     row = {
         "film_id": np.array([film_id], dtype=object),
         "kind": np.array([kind], dtype=object),
-        "sample": np.array([shipped], dtype=np.int64),
+        "sample": np.array([-1], dtype=np.int64),
         "time_s": np.array([np.nan]),
         "payload": np.array([payload], dtype=object),
     }
