@@ -300,13 +300,13 @@ def _rows(film_id: str, samples: list[int], end: bytes | None = None) -> dict:
 def test_a_retried_scan_ends_its_film_only_once_every_missing_score_is_in():
     """A scan retried after its worker died ships only the frames its score log lacks: the
     film must wait for those by id, although it already holds as many scores from attempt 1."""
-    from trajectory.catalog.ray_engine import _Film, take_rows
+    from trajectory.catalog.ray_rows import FilmInFlight, take_rows
     from trajectory.catalog.stages import FilmJob, ScannedFilm
 
     outcome = SimpleNamespace(samples=[SimpleNamespace(id=i) for i in range(4)])
     logged = {0: np.full(8, 0.125, np.float32), 1: np.full(8, 0.125, np.float32)}
     end = pickle.dumps(ScannedFilm("f", outcome, logged))
-    films = {"f": _Film(FilmJob("f", "f.mp4"))}
+    films = {"f": FilmInFlight(FilmJob("f", "f.mp4"))}
     settings = _cpu_settings(input_size=32)
     assert take_rows(_rows("f", [0, 1]), films, settings, lambda *_: None) == []  # attempt 1
     assert take_rows(_rows("f", [], end=end), films, settings, lambda *_: None) == []  # retry

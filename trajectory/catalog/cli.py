@@ -26,7 +26,7 @@ def run_from_cli(
     engine: str = "local",
     address: str | None = None,
 ) -> int:
-    """Loads the model once, runs the local engine, prints a summary; returns the exit code."""
+    """Runs the catalogue on the local or Ray engine, prints a summary; returns the exit code."""
     model, settings = None, Settings(fps=fps, device=device)
     if catalog.exists() and not catalog.is_dir():
         from trajectory.errors import InputError

@@ -6,7 +6,8 @@
 
 Ray Data rebatches the frame rows across films for the scoring actors (GPU actors when the
 cluster has GPUs, CPU actors otherwise; see :mod:`trajectory.catalog.ray_stages`) and streams
-the results to the driver. The driver logs each film's scores as they come (so a rerun after a
+the results to the driver, where :mod:`trajectory.catalog.ray_rows` files them under their
+films. The driver logs each film's scores as they come (so a rerun after a
 kill reuses them), and once a film has all its frames and its end row it submits the film's
 assembly as a Ray task. The driver stays the only writer of ``catalog.db`` and of the film
 folders: :mod:`trajectory.catalog.run` publishes what this engine yields.
@@ -25,14 +26,9 @@ import os
 import pickle
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
-import numpy as np
-
+from trajectory.catalog.ray_rows import TASK_RETRIES, FilmInFlight, lost_reason, take_rows
 from trajectory.catalog.ray_stages import (
-    FAILED,
-    FRAME,
-    SCANNED,
     ScoringActor,
     describe_checkpoint,
     plan_resources,
@@ -44,21 +40,17 @@ from trajectory.catalog.stages import (
     FilmJob,
     FilmResult,
     ProgressCallback,
-    ScannedFilm,
     Settings,
     assemble_film,
     failure_reason,
-    score_log_key,
 )
 from trajectory.errors import InputError
-from trajectory.resume import ScoreLog
 
 RAY_EXTRA = "pip install 'trajectory[ray]'"
 NO_RAY_CLIENT = (
     "Ray Data pipelines do not run through Ray Client; run the command on the head node with "
     "--address auto, or submit it with `ray job submit`"
 )
-TASK_RETRIES = 3  # a scan or assembly task whose worker died is run again this many times
 ACTOR_RESTARTS = 3  # a scoring actor whose process died is restarted this many times
 CPU_BATCH = 8  # frames per model call on a CPU actor unless --batch-size says (GPU: 64)
 BLOCK_BYTES = 32 << 20  # scan output blocks: a model gets frames after ~200 at 224 px
@@ -76,28 +68,6 @@ def import_ray():
     except ImportError:
         raise InputError(None, f"--engine ray needs Ray: {RAY_EXTRA}") from None
     return ray
-
-
-@dataclass
-class _Film:
-    """A film in flight on the driver: the scores received so far and how its scan ended."""
-
-    job: FilmJob
-    probabilities: dict[int, np.ndarray] = field(default_factory=dict)
-    expected: set[int] | None = None  # sample ids to be scored, once its end row came
-    scanned: ScannedFilm | None = None
-    failed: str | None = None
-    reported_s: float = 0.0  # film-seconds reported to the progress callback
-    log: ScoreLog | None = None
-
-    @property
-    def ended(self) -> bool:
-        """Its end row came and every sample it did not reuse from its score log is scored.
-
-        Counted by id, not by number: a scan retried after its worker died ships only the
-        frames the first attempt's scores (already logged) do not cover.
-        """
-        return self.expected is not None and self.expected <= self.probabilities.keys()
 
 
 class RayEngine:
@@ -164,7 +134,7 @@ class RayEngine:
             self.close()
             return
         self.connect()
-        films = {job.film_id: _Film(job) for job in jobs}
+        films = {job.film_id: FilmInFlight(job) for job in jobs}
         assembling: dict = {}  # ObjectRef of an assembly task -> its film
         try:
             # batch_size=None: each block as it comes, so no film's last rows wait for others
@@ -178,7 +148,7 @@ class RayEngine:
             yield from self._assembled(assembling, wait=True)
             for film_id in list(films):  # its end row or some of its scores were never seen
                 film = films.pop(film_id)
-                yield FilmFailed(film.job, _lost_reason(film))
+                yield FilmFailed(film.job, lost_reason(film))
         finally:
             for film in films.values():
                 if film.log is not None:
@@ -246,7 +216,9 @@ class RayEngine:
                 )
         return dataset
 
-    def _settle(self, film: _Film, settings: Settings, assembling: dict) -> Iterator[FilmResult]:
+    def _settle(
+        self, film: FilmInFlight, settings: Settings, assembling: dict
+    ) -> Iterator[FilmResult]:
         """A film whose rows have all come: its failure now, or its assembly as a Ray task."""
         if film.log is not None:
             film.log.close()
@@ -273,83 +245,3 @@ class RayEngine:
                 cause = getattr(error, "cause", None) or error
                 result = FilmFailed(film.job, failure_reason(cause))
             yield result
-
-
-def take_rows(
-    batch: dict[str, np.ndarray],
-    films: dict[str, _Film],
-    settings: Settings,
-    on_progress: ProgressCallback,
-) -> list[_Film]:
-    """Files a batch of result rows under their films; returns (and forgets) films now ended.
-
-    Frame rows add their scores to the film and its score log (a frame scored twice, after a
-    retry, counts once); an end row says how the film's scan ended. Rows of films no longer
-    in ``films`` (late rows of a retried task) are ignored.
-
-    Args:
-        batch: columns film_id, kind, sample, time_s, payload (B,) and, with a model, probs (B, 8).
-    """
-    for film_id in dict.fromkeys(batch["film_id"]):
-        film = films.get(film_id)
-        if film is None:
-            continue
-        mine = batch["film_id"] == film_id
-        kinds = batch["kind"][mine]
-        frames = kinds == FRAME
-        if frames.any():
-            _add_scores(
-                film,
-                batch["sample"][mine][frames],
-                batch["time_s"][mine][frames],
-                batch["probs"][mine][frames],
-                settings,
-            )
-            _report(film, float(batch["time_s"][mine][frames].max()), on_progress)
-        for kind, payload in zip(kinds[~frames], batch["payload"][mine][~frames]):
-            if kind == SCANNED:
-                film.scanned = pickle.loads(payload)
-                samples = {sample.id for sample in film.scanned.outcome.samples}
-                film.expected = (
-                    samples - film.scanned.reused.keys() if settings.input_size else set()
-                )
-            elif kind == FAILED:
-                film.failed = bytes(payload).decode("utf-8")
-    ended = [film for film in films.values() if film.ended or film.failed is not None]
-    for film in ended:
-        del films[film.job.film_id]
-    return ended
-
-
-def _to_score(scanned: ScannedFilm, settings: Settings) -> set[int]:
-    """Sample ids whose scores must come from the actors: all but those its score log had."""
-    if not settings.input_size:
-        return set()
-    return {sample.id for sample in scanned.outcome.samples} - scanned.reused.keys()
-
-
-def _add_scores(
-    film: _Film, samples: np.ndarray, times_s: np.ndarray, probs: np.ndarray, settings: Settings
-) -> None:
-    """Keeps the scores of frames not seen before; logs them when the film has a score log."""
-    new = [i for i, sample in enumerate(samples) if int(sample) not in film.probabilities]
-    for i in new:
-        film.probabilities[int(samples[i])] = probs[i]
-    if new and film.job.score_log:
-        if film.log is None:
-            film.log = ScoreLog(film.job.score_log, score_log_key(film.job, settings))
-        film.log.append([float(times_s[i]) for i in new], probs[new])
-
-
-def _report(film: _Film, time_s: float, on_progress: ProgressCallback) -> None:
-    """Reports the film-seconds its scored frames have reached since the last report."""
-    if time_s > film.reported_s:
-        on_progress(film.job.film_id, time_s - film.reported_s)
-        film.reported_s = time_s
-
-
-def _lost_reason(film: _Film) -> str:
-    if film.expected is None:
-        return f"lost: the Ray worker decoding it died more than {TASK_RETRIES} times"
-    missing = len(film.expected - film.probabilities.keys())
-    return f"lost: {missing} frame scores never came back from the Ray scoring actors"
