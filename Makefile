@@ -17,7 +17,7 @@ setup: $(VENV)/bin/python
 	$(PIP) install -q -c constraints.txt -e .
 
 setup-test: $(VENV)/bin/python
-	$(PIP) install -q -c constraints.txt -e '.[test]'
+	$(PIP) install -q -c constraints.txt -e '.[test,ray]'
 
 # Headless Chromium for the report's real-browser test (Debian's package; needs root or sudo).
 chromium:

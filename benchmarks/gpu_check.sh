@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU throughput check for `trajectory analyze` and `trajectory catalog`: installs nothing, needs
-# no network, < 16 minutes.
+# no network, < 21 minutes.
 #
 # Run from anywhere in a copy of the repository on a machine with a CUDA GPU, with the
 # project's virtual environment carried along as .venv/ (or torch and the project's
@@ -48,3 +48,10 @@ timeout 420 "$PY" benchmarks/throughput.py --device cuda --seconds 60 --batch-si
 # and 12 decode workers feeding the GPU; the shell-loop baseline and the page check are skipped
 # to stay within the time limit. Prints films per hour, CPU use and peak RSS per process.
 timeout 480 "$PY" benchmarks/catalog.py --device cuda --workers 4,12 --skip loop,page
+
+# Ray engine (when the ray extra is installed): a local Ray instance with one GPU scoring actor
+# and the other cores decoding, against the local engine on the same 6 films; prints both wall
+# times and their ratio.
+if "$PY" -c "import ray.data" 2>/dev/null; then
+    timeout 300 "$PY" benchmarks/ray_overhead.py --films 6 --rounds 1
+fi

@@ -226,8 +226,33 @@ def report(out_dir, smoothing):
     help="Where the model runs.",
 )
 @click.option("--force", is_flag=True, help="Redo every film, even finished ones.")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Run on this machine, or on a Ray cluster (pip install 'trajectory[ray]').",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster for --engine ray: auto or HOST:PORT (default: a local instance).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-film lines.")
-def catalog(sources, catalog, model_path, no_model, fps, workers, batch_size, device, force, quiet):
+def catalog(
+    sources,
+    catalog,
+    model_path,
+    no_model,
+    fps,
+    workers,
+    batch_size,
+    device,
+    force,
+    engine,
+    address,
+    quiet,
+):
     """Analyze every film in SOURCES (files, folders, list files) into the catalogue --out.
 
     Exit codes: 0 all films done, 3 finished but some films failed (see index.html), 2 bad
@@ -245,8 +270,9 @@ def catalog(sources, catalog, model_path, no_model, fps, workers, batch_size, de
             _fail(NO_MODEL_HELP, 2)
         try:
             code = run_from_cli(
-                list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet
-            )
+                list(sources), catalog, checkpoint, fps, workers, batch_size, device, force, quiet,
+                engine=engine, address=address,
+            )  # fmt: skip
         except KeyboardInterrupt:
             click.echo(
                 "trajectory: interrupted; finished films are kept, and the same command "

@@ -23,14 +23,24 @@ def run_from_cli(
     device: str,
     force: bool,
     quiet: bool,
+    engine: str = "local",
+    address: str | None = None,
 ) -> int:
-    """Loads the model once, runs the local engine, prints a summary; returns the exit code."""
+    """Runs the catalogue on the local or Ray engine, prints a summary; returns the exit code."""
     model, settings = None, Settings(fps=fps, device=device)
     if catalog.exists() and not catalog.is_dir():
         from trajectory.errors import InputError
 
         raise InputError(catalog, "exists and is not a folder (--out needs a folder)")
-    if checkpoint is not None:
+    ray_engine = None
+    if address is not None and engine != "ray":
+        raise ValueError("--address is for --engine ray")
+    if engine == "ray":  # the model is checked and loaded on the cluster, never here
+        from trajectory.catalog.ray_engine import RayEngine
+
+        ray_engine = RayEngine(address, decoders=workers)
+        settings = ray_engine.settings(checkpoint, fps, batch_size, device)
+    elif checkpoint is not None:
         from trajectory.model import load_checkpoint
         from trajectory.scoring import default_batch_size, select_device
 
@@ -44,8 +54,8 @@ def run_from_cli(
             batch_size=batch_size or default_batch_size(torch_device),
             device=str(torch_device),
         )
-    engine = LocalEngine(workers or default_workers(settings.device), model)
-    summary = run_catalog(sources, catalog, settings, engine, progress=not quiet, force=force)
+    runner = ray_engine or LocalEngine(workers or default_workers(settings.device), model)
+    summary = run_catalog(sources, catalog, settings, runner, progress=not quiet, force=force)
     if not quiet:
         print(
             f"trajectory: catalogue {catalog}: {len(summary.done)} analysed, "
