@@ -20,6 +20,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+# `make test` installs the ray extra, so a missing Ray fails here instead of skipping quietly;
+# only `make test-floors` (no extra) leaves this module out.
+import ray
 from catalog_helpers import assert_same_outputs, write_undecodable
 from media import Shot, moving_pattern, write_video
 
@@ -28,7 +32,6 @@ from trajectory.catalog.ray_stages import ScoringActor, plan_resources
 from trajectory.catalog.run import EXIT_SOME_FAILED, run_catalog
 from trajectory.catalog.stages import Settings
 
-ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
 
 ROOT = Path(__file__).resolve().parents[1]
