@@ -60,7 +60,10 @@ def assemble(
     frames["valence"] = valence(probs)
     frames["brightness"] = [s.brightness for s in samples]
     frames["colourfulness"] = [s.colourfulness for s in samples]
-    frames.insert(1, "weight_s", aggregate.frame_weights(times, shots["end_s"].to_numpy()[shot_of]))
+    weights = aggregate.frame_weights(
+        times, shot_of, shots["start_s"].to_numpy(), shots["end_s"].to_numpy()
+    )
+    frames.insert(1, "weight_s", weights)
     scenes = aggregate.scene_table(frames, shots)
     return Analysis(
         video=info,

@@ -207,7 +207,10 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         )
     shots = pd.DataFrame(tags["shots"])
     frames["weight_s"] = aggregate.frame_weights(
-        frames["time_s"].to_numpy(), shots["end_s"].to_numpy()[frames["shot"].to_numpy()]
+        frames["time_s"].to_numpy(),
+        frames["shot"].to_numpy(),
+        shots["start_s"].to_numpy(),
+        shots["end_s"].to_numpy(),
     )
     video = tags["video"]
     info = VideoInfo(
