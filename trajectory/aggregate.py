@@ -5,8 +5,9 @@ re-aggregate without decoding or scoring again.
 
 Weights: a sampled frame stands for the time until the next sampled frame, cut off at the end of
 its shot (a frame never speaks for footage of another shot); the first frame of a shot also
-stands for the time from the shot's start, so the weights of all frames sum to the film's length. Distributions are the weighted mean
-of the frame probabilities inside a shot, scene or the film.
+stands for the time from the shot's start, so the weights of all frames sum to the film's
+length. Distributions are the weighted mean of the frame probabilities inside a shot, scene or
+the film.
 """
 
 from __future__ import annotations

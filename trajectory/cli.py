@@ -104,9 +104,33 @@ def main() -> None:
     show_default=True,
     help="Where the model runs.",
 )
+@click.option(
+    "--scene-threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Shot distance below which two shots count as one scene's (default 0.30).",
+)
+@click.option(
+    "--min-scene",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Shortest scene in seconds, where the shots allow it (default 2).",
+)
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_report, quiet):
+def analyze(
+    video,
+    model_path,
+    no_model,
+    out_dir,
+    fps,
+    batch_size,
+    device,
+    scene_threshold,
+    min_scene,
+    no_report,
+    quiet,
+):
     """Analyze VIDEO: shots, scenes and emotion distributions -> tags.json, CSVs, report."""
     _setup_logging(quiet)
 
@@ -137,6 +161,7 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
             device=device,
             progress=not quiet,
             resume_log=resume_log,
+            scene_params=_scene_params(scene_threshold, min_scene),
         )
         _write(result, target, report=not no_report)
         resume_log.unlink(missing_ok=True)
@@ -154,18 +179,54 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
     default=None,
     help="Smoothing window of the timeline in seconds (default: about 2% of the film).",
 )
-def report(out_dir, smoothing):
-    """Re-aggregate OUT_DIR's saved per-frame scores and re-render its report.html."""
+@click.option(
+    "--scene-threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Shot distance below which two shots count as one scene's (default 0.30).",
+)
+@click.option(
+    "--min-scene",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Shortest scene in seconds, where the shots allow it (default 2).",
+)
+def report(out_dir, smoothing, scene_threshold, min_scene):
+    """Re-aggregate OUT_DIR's saved per-frame scores and re-render its report.html.
+
+    With --scene-threshold or --min-scene, shots are regrouped into scenes from the saved
+    shot signatures (shots.npz) first; other options keep the saved grouping's values.
+    """
     _setup_logging(False)
 
     def run():
         from trajectory.export import read_outputs
 
         result = read_outputs(out_dir)
+        if scene_threshold is not None or min_scene is not None:
+            from trajectory.assemble import regroup
+
+            saved = result.scene_grouping or {}
+            params = _scene_params(
+                scene_threshold if scene_threshold is not None else saved.get("threshold"),
+                min_scene if min_scene is not None else saved.get("min_scene_s"),
+            )
+            result = regroup(result, params)
         _write(result, out_dir, report=True, smoothing_s=smoothing)
         click.echo(f"trajectory: wrote {out_dir / 'report.html'}", err=True)
 
     _guarded(run)
+
+
+def _scene_params(threshold: float | None, min_scene_s: float | None):
+    """SceneParams from the options given; library defaults for those left out."""
+    from trajectory.scenes import SceneParams
+
+    defaults = SceneParams()
+    return SceneParams(
+        threshold=defaults.threshold if threshold is None else threshold,
+        min_scene_s=defaults.min_scene_s if min_scene_s is None else min_scene_s,
+    )
 
 
 def _write(result, out_dir: Path, report: bool, smoothing_s: float | None = None) -> None:

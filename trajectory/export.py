@@ -1,4 +1,4 @@
-"""tags.json, frames.csv, scenes.csv and scene keyframes, written atomically; and read back.
+"""tags.json, frames.csv, scenes.csv, shots.npz and scene keyframes, written atomically; read back.
 
 Files are first written into a staging folder beside the output folder and then renamed into
 place one by one, so an interrupted or failed run never leaves a half-written file behind.
@@ -22,12 +22,14 @@ from trajectory import __version__, aggregate
 from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
 from trajectory.results import Analysis
+from trajectory.signatures import SIGNATURE_LENGTH, ShotSignatures
 from trajectory.timecode import format_timecode
 from trajectory.video import VideoInfo
 
 SCHEMA_VERSION = 1
 FRAME_STATS = ("valence", "brightness", "colourfulness", "weight_s")
 KEYFRAME_DIR = "keyframes"
+SHOTS_NPZ = "shots.npz"  # shot signatures, so `trajectory report` can regroup scenes
 
 
 def tags_schema() -> dict:
@@ -69,10 +71,12 @@ def tags_document(result: Analysis) -> dict:
             "codec": info.codec,
             "frames_decoded": result.frames_decoded,
             "decode_errors": result.decode_errors,
+            "crop": result.crop,
         },
         "model": result.model,
         "sampling": {"fps": result.sampling_fps, "frames_scored": _frames_scored(result)},
         "emotions": list(EMOTIONS),
+        "scene_grouping": result.scene_grouping,
         "film": {
             "distribution": film.distribution,
             "dominant": film.dominant,
@@ -164,6 +168,8 @@ def write_outputs(result: Analysis, out_dir: str | os.PathLike, extra: dict | No
         (staging / "tags.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
         frames_table(result).to_csv(staging / "frames.csv", index=False)
         scenes_table(result).to_csv(staging / "scenes.csv", index=False)
+        if result.shot_signatures is not None:
+            write_signatures(result.shot_signatures, staging / SHOTS_NPZ)
         (staging / KEYFRAME_DIR).mkdir()
         for scene, jpeg in result.keyframes.items():
             (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(jpeg)
@@ -173,6 +179,30 @@ def write_outputs(result: Analysis, out_dir: str | os.PathLike, extra: dict | No
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def write_signatures(signatures: ShotSignatures, path: Path) -> None:
+    """shots.npz: ``visual`` (S, L) float32 and, with a model, ``deep`` (S, F) float16."""
+    arrays = {"visual": signatures.visual.astype(np.float32)}
+    if signatures.deep is not None:
+        arrays["deep"] = signatures.deep.astype(np.float16)
+    with open(path, "wb") as file:
+        np.savez_compressed(file, **arrays)
+
+
+def read_signatures(path: Path, shots: int) -> ShotSignatures | None:
+    """The shot signatures saved beside tags.json, None when absent or of another layout."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            visual = saved["visual"].astype(np.float32)
+            deep = saved["deep"].astype(np.float32) if "deep" in saved.files else None
+    except (ValueError, OSError, KeyError) as error:
+        raise InputError(path, f"unreadable ({error})") from None
+    if visual.shape != (shots, SIGNATURE_LENGTH):
+        return None  # written by a version with other signature blocks: cannot regroup
+    return ShotSignatures(visual, deep)
 
 
 def publish(staging: Path, out_dir: Path) -> None:
@@ -228,6 +258,7 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         codec=video.get("codec", ""),
         title=video.get("title"),
     )
+    video_crop = video.get("crop")
     keyframes = {
         int(path.stem.split("_")[1]): path.read_bytes()
         for path in sorted((out_dir / KEYFRAME_DIR).glob("scene_*.jpg"))
@@ -244,4 +275,7 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         scenes=aggregate.scene_table(frames, shots),
         film=aggregate.summarize_film(frames),
         keyframes=keyframes,
+        crop=video_crop,
+        scene_grouping=tags.get("scene_grouping"),
+        shot_signatures=read_signatures(out_dir / SHOTS_NPZ, len(shots)),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from trajectory import aggregate
+from trajectory.signatures import ShotSignatures
 from trajectory.video import VideoInfo
 
 
@@ -33,6 +34,9 @@ class Analysis:
     )  # index, start_s, end_s, first_shot, last_shot, dominant, confidence, 8 classes
     film: aggregate.FilmSummary
     keyframes: dict[int, bytes] = field(default_factory=dict)  # scene -> JPEG thumbnail
+    crop: dict | None = None  # the picture inside black bars: x, y, width, height (display px)
+    scene_grouping: dict | None = None  # trajectory.scenes.SceneParams.as_dict()
+    shot_signatures: ShotSignatures | None = None  # what scenes were grouped on (shots.npz)
 
     @property
     def start_s(self) -> float:
