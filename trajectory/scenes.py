@@ -14,8 +14,8 @@ scene because every A matches the other As and every B the other Bs.
 
 Film grammar joins in as costs on runs that contain a transition:
 - a dissolve usually marks a change of place or time: a run containing one pays
-  ``DISSOLVE_COST`` (about what a few look-alike pairs earn), so it is split there unless
-  the shots on both sides clearly look alike;
+  ``DISSOLVE_COST`` (what about a dozen look-alike pairs earn), so it is split there unless
+  the shots on both sides look alike throughout;
 - a fade through black is a deliberate break: a run may not contain one (a cost large enough
   to rank before any look-alike score);
 - a run shorter than ``min_scene_s`` is avoided where any split allows it (this takes precedence
@@ -30,11 +30,11 @@ import numpy as np
 
 from trajectory.signatures import ShotSignatures, shot_distances
 
-SCENE_THRESHOLD = 0.30  # shot distance at which a pair is neutral evidence
+SCENE_THRESHOLD = 0.42  # shot distance at which a pair is neutral evidence
 MIN_SCENE_S = 2.0
 SIMILAR_GAIN = 2.0  # weight of a look-alike pair's margin against a different pair's
 MAX_SCENE_SHOTS = 150  # longest run considered (bounds the work at O(shots x this))
-DISSOLVE_COST = 1.0
+DISSOLVE_COST = 6.0
 _FADE_COST = 1e6
 _SHORT_COST = 1e9
 
