@@ -108,7 +108,7 @@ def main() -> None:
     "--scene-threshold",
     type=click.FloatRange(0, 1),
     default=None,
-    help="Shot distance below which two shots count as one scene's (default 0.42).",
+    help="Shot distance below which two shots count as one scene's (default 0.31).",
 )
 @click.option(
     "--min-scene",
@@ -183,7 +183,7 @@ def analyze(
     "--scene-threshold",
     type=click.FloatRange(0, 1),
     default=None,
-    help="Shot distance below which two shots count as one scene's (default 0.42).",
+    help="Shot distance below which two shots count as one scene's (default 0.31).",
 )
 @click.option(
     "--min-scene",
