@@ -14,28 +14,38 @@ from media import Shot, moving_pattern, write_video
 
 import trajectory
 from trajectory.cli import main
-from trajectory.scenes import SceneParams, pair_costs, segment_scenes, transition_costs
+from trajectory.scenes import (
+    SCENE_THRESHOLD,
+    SceneParams,
+    pair_costs,
+    segment_scenes,
+    transition_costs,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import scenes_eval  # noqa: E402
 import structure_films  # noqa: E402
 
 NEAR, FAR = 0.05, 0.7  # signature distances of look-alike and different shots
-MID = 0.45  # two framings of one place (shot / reverse shot): well past the 0.31 threshold
+MID = 0.45  # two framings of one place (shot / reverse shot): well past the threshold
 
 
-def _group(labels: str, lengths, transitions=None, min_scene_s: float = 2.0) -> list[int]:
-    """Groups shots whose distance is NEAR for equal labels and FAR otherwise."""
+def _group(
+    labels: str, lengths, transitions=None, min_scene_s: float = 2.0, **penalty
+) -> list[int]:
+    """Groups shots whose distance is NEAR for equal labels, MID for the same letter in
+    another case (another framing of the place) and FAR otherwise, at the default threshold."""
     same = np.array([[a == b for b in labels] for a in labels])
     place = np.array([[a.lower() == b.lower() for b in labels] for a in labels])
     distances = np.where(same, NEAR, np.where(place, MID, FAR))
     np.fill_diagonal(distances, 0.0)
     kinds = transitions or ["start"] + ["hard"] * (len(labels) - 1)
     scene = segment_scenes(
-        pair_costs(distances, 0.31),
+        pair_costs(distances, SCENE_THRESHOLD),
         np.array(lengths, float),
         transition_costs(kinds),
         min_scene_s,
+        **penalty,
     )
     return scene.tolist()
 
@@ -57,9 +67,19 @@ def test_one_ambiguous_shot_does_not_chain_two_scenes():
     distances[3, :] = distances[:, 3] = 0.1  # X looks like everything
     np.fill_diagonal(distances, 0.0)
     kinds = ["start"] + ["hard"] * 6
-    scene = segment_scenes(pair_costs(distances, 0.31), np.full(7, 3.0), transition_costs(kinds), 2)
+    costs = pair_costs(distances, SCENE_THRESHOLD)
+    scene = segment_scenes(costs, np.full(7, 3.0), transition_costs(kinds), 2)
     assert scene.max() == 1  # two scenes, split next to X
     assert scene[:3].tolist() == [0, 0, 0] and scene[4:].tolist() == [1, 1, 1]
+
+
+def test_two_framings_of_one_place_stay_one_scene_by_the_scene_penalty():
+    # Two two-shot scenes, each filmed from two positions (a/A, b/B) that differ past the
+    # threshold: one pair of evidence against joining is cheaper than a scene of its own.
+    assert _group("aAbB", [3] * 4) == [0, 0, 1, 1]
+    assert _group("aAbB", [3] * 4, penalty=0.0) == [0, 1, 2, 3]  # without it: over-split
+    # A many-shot scene's boundary is backed by many cross pairs: the penalty does not join.
+    assert _group("aaabbb", [3] * 6) == [0, 0, 0, 1, 1, 1]
 
 
 def test_fades_and_dissolves_break_scenes_of_look_alike_shots():

@@ -34,11 +34,6 @@ def test_every_true_cut_is_found_within_one_frame_and_no_false_cuts(sample_resul
 
 def test_scene_grouping_matches_the_sidecar(sample_result):
     video, result = sample_result
-    if video.name == "photos_720p.mp4":
-        # Its scenes 2 and 3 are two shots each at signature distance 0.40-0.41, further apart
-        # than the purity-safe default threshold (0.31, chosen on generated films); they come
-        # out as one-shot scenes (over-split, still pure). See README, Scenes: known limits.
-        pytest.xfail("two-shot scenes at distance 0.40 are over-split at threshold 0.31")
     found = result.shots.groupby("scene")["index"].apply(list).to_list()
     assert found == [scene["shots"] for scene in truth_of(video)["scenes"]]
 

@@ -108,7 +108,13 @@ def main() -> None:
     "--scene-threshold",
     type=click.FloatRange(0, 1),
     default=None,
-    help="Shot distance below which two shots count as one scene's (default 0.31).",
+    help="Shot distance below which two shots count as one scene's (default 0.22).",
+)
+@click.option(
+    "--scene-penalty",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Cost of one more scene; larger joins more short scenes (default 0.35).",
 )
 @click.option(
     "--min-scene",
@@ -127,6 +133,7 @@ def analyze(
     batch_size,
     device,
     scene_threshold,
+    scene_penalty,
     min_scene,
     no_report,
     quiet,
@@ -161,7 +168,7 @@ def analyze(
             device=device,
             progress=not quiet,
             resume_log=resume_log,
-            scene_params=_scene_params(scene_threshold, min_scene),
+            scene_params=_scene_params(scene_threshold, scene_penalty, min_scene),
         )
         _write(result, target, report=not no_report)
         resume_log.unlink(missing_ok=True)
@@ -183,7 +190,13 @@ def analyze(
     "--scene-threshold",
     type=click.FloatRange(0, 1),
     default=None,
-    help="Shot distance below which two shots count as one scene's (default 0.31).",
+    help="Shot distance below which two shots count as one scene's (default 0.22).",
+)
+@click.option(
+    "--scene-penalty",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Cost of one more scene; larger joins more short scenes (default 0.35).",
 )
 @click.option(
     "--min-scene",
@@ -191,11 +204,11 @@ def analyze(
     default=None,
     help="Shortest scene in seconds, where the shots allow it (default 2).",
 )
-def report(out_dir, smoothing, scene_threshold, min_scene):
+def report(out_dir, smoothing, scene_threshold, scene_penalty, min_scene):
     """Re-aggregate OUT_DIR's saved per-frame scores and re-render its report.html.
 
-    With --scene-threshold or --min-scene, shots are regrouped into scenes from the saved
-    shot signatures (shots.npz) first; other options keep the saved grouping's values.
+    With --scene-threshold, --scene-penalty or --min-scene, shots are regrouped into scenes
+    from the saved shot signatures (shots.npz) first; other options keep the saved values.
     """
     _setup_logging(False)
 
@@ -203,12 +216,13 @@ def report(out_dir, smoothing, scene_threshold, min_scene):
         from trajectory.export import read_outputs
 
         result = read_outputs(out_dir)
-        if scene_threshold is not None or min_scene is not None:
+        if any(v is not None for v in (scene_threshold, scene_penalty, min_scene)):
             from trajectory.assemble import regroup
 
             saved = result.scene_grouping or {}
             params = _scene_params(
                 scene_threshold if scene_threshold is not None else saved.get("threshold"),
+                scene_penalty if scene_penalty is not None else saved.get("penalty"),
                 min_scene if min_scene is not None else saved.get("min_scene_s"),
             )
             result = regroup(result, params)
@@ -218,7 +232,7 @@ def report(out_dir, smoothing, scene_threshold, min_scene):
     _guarded(run)
 
 
-def _scene_params(threshold: float | None, min_scene_s: float | None):
+def _scene_params(threshold: float | None, penalty: float | None, min_scene_s: float | None):
     """SceneParams from the options given; library defaults for those left out."""
     from trajectory.scenes import SceneParams
 
@@ -226,6 +240,7 @@ def _scene_params(threshold: float | None, min_scene_s: float | None):
     return SceneParams(
         threshold=defaults.threshold if threshold is None else threshold,
         min_scene_s=defaults.min_scene_s if min_scene_s is None else min_scene_s,
+        penalty=defaults.penalty if penalty is None else penalty,
     )
 
 

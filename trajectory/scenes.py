@@ -7,6 +7,12 @@ are as likely to share a scene as not); pairs that look alike earn ``SIMILAR_GAI
 margin (1.0: matching and differing pairs weigh the same; measured on the generated films, a
 larger gain merged more look-alike scenes than it saved dialogue splits).
 
+Every scene also pays ``penalty`` (a penalty on the number of scenes, as in penalised change-point
+detection): two runs are joined when their cross pairs, summed, cost less than one scene. A large
+scene's boundary is backed by many cross pairs and is unaffected; two one- or two-shot runs of
+one place that differ only by framing (one or a few pairs just past the threshold) are joined.
+So ``threshold`` can sit low, where different places rarely fall, without over-splitting.
+
 So two runs are joined exactly when their shots, taken all together, look alike, and a single
 ambiguous shot that resembles both sides cannot chain two scenes: it adds one row of pairs
 against every other pair across the boundary. Shot/reverse-shot dialogue (A B A B A) stays one
@@ -30,7 +36,8 @@ import numpy as np
 
 from trajectory.signatures import ShotSignatures, shot_distances
 
-SCENE_THRESHOLD = 0.31  # shot distance at which a pair is neutral evidence
+SCENE_THRESHOLD = 0.22  # shot distance at which a pair is neutral evidence
+SCENE_PENALTY = 0.35  # cost of one more scene, in units of one pair's distance margin
 MIN_SCENE_S = 2.0
 SIMILAR_GAIN = 1.0  # weight of a look-alike pair's margin against a different pair's
 MAX_SCENE_SHOTS = 150  # longest run considered (bounds the work at O(shots x this))
@@ -45,11 +52,13 @@ class SceneParams:
 
     threshold: float = SCENE_THRESHOLD
     min_scene_s: float = MIN_SCENE_S
+    penalty: float = SCENE_PENALTY
 
     def as_dict(self) -> dict:
         return {
             "method": "sequential-dp",
             "threshold": self.threshold,
+            "penalty": self.penalty,
             "min_scene_s": self.min_scene_s,
         }
 
@@ -74,7 +83,11 @@ def transition_costs(transitions) -> np.ndarray:
 
 
 def segment_scenes(
-    costs: np.ndarray, durations: np.ndarray, break_costs: np.ndarray, min_scene_s: float
+    costs: np.ndarray,
+    durations: np.ndarray,
+    break_costs: np.ndarray,
+    min_scene_s: float,
+    penalty: float = SCENE_PENALTY,
 ) -> np.ndarray:
     """Splits S shots into runs minimising the summed run costs; returns (S,) scene indices.
 
@@ -84,6 +97,7 @@ def segment_scenes(
         break_costs: (S,) cost of a run that holds the transition into shot i
             (see :func:`transition_costs`).
         min_scene_s: runs shorter than this are avoided whenever possible.
+        penalty: cost of every run (scene).
     """
     count = len(durations)
     sums = _run_sums(costs)
@@ -95,7 +109,7 @@ def segment_scenes(
     for stop in range(1, count + 1):
         starts = np.arange(max(0, stop - MAX_SCENE_SHOTS), stop)
         inside = (sums[stop, stop] - sums[starts, stop] - sums[stop, starts]) + sums[starts, starts]
-        run = inside / 2  # each pair counted twice in the symmetric block
+        run = inside / 2 + penalty  # each pair counted twice in the symmetric block
         run += breaks[stop] - breaks[starts + 1]  # transitions strictly inside the run
         run += _SHORT_COST * (ends[stop] - ends[starts] < min_scene_s)
         total = best[starts] + run
@@ -124,7 +138,7 @@ def group_scenes(
         starts, ends: shot start/end times in seconds, shape (S,).
         signatures: the shots' signatures (S rows).
         transitions: (S,) how each shot begins: "start", "hard", "dissolve", "fade".
-        params: threshold and minimum scene length; defaults when None.
+        params: threshold, penalty and minimum scene length; defaults when None.
 
     Returns:
         int array (S,) of scene indices, non-decreasing, starting at 0.
@@ -134,4 +148,6 @@ def group_scenes(
         return np.zeros(0, dtype=int)
     costs = pair_costs(shot_distances(signatures), params.threshold)
     durations = np.asarray(ends, dtype=np.float64) - np.asarray(starts, dtype=np.float64)
-    return segment_scenes(costs, durations, transition_costs(transitions), params.min_scene_s)
+    return segment_scenes(
+        costs, durations, transition_costs(transitions), params.min_scene_s, params.penalty
+    )
