@@ -8,6 +8,7 @@ shot detection errors count too.
 
     python benchmarks/scenes_eval.py                      # the benchmark's films (SPECS)
     python benchmarks/scenes_eval.py --seeds 1-8          # small films of these seeds
+    python benchmarks/scenes_eval.py --seeds 600-607 --seconds 70
     python benchmarks/scenes_eval.py --threshold 0.3 --penalty 0.35 --min-scene 2
 
 Metrics (time-based, so they also apply to detected shots): a found scene boundary is right when
@@ -126,6 +127,7 @@ def _seeds(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", help="small films of these seeds (1-8 or 3,5,9)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the small films")
     parser.add_argument("--threshold", type=float, default=SceneParams().threshold)
     parser.add_argument("--penalty", type=float, default=SceneParams().penalty)
     parser.add_argument("--min-scene", type=float, default=SceneParams().min_scene_s)
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     params = SceneParams(threshold=args.threshold, min_scene_s=args.min_scene, penalty=args.penalty)
     specs = (
-        [structure_films.small_spec(s) for s in _seeds(args.seeds)]
+        [structure_films.small_spec(s, args.seconds) for s in _seeds(args.seeds)]
         if args.seeds
         else structure_films.SPECS
     )

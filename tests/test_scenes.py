@@ -96,17 +96,18 @@ def test_no_scene_is_shorter_than_the_minimum_where_the_shots_allow():
         assert all(lengths[scene == s].sum() >= 2.0 for s in range(scene.max() + 1))
 
 
-# Films with seeds 1-20, 41-50, 101-104 and 201-203 chose the parameters; these were not used.
-@pytest.mark.parametrize("seed", [61, 62])
-def test_generated_films_group_into_pure_scenes(seed, tmp_path_factory, monkeypatch):
+# Films with seeds 1-20, 41-50, 101-104 and 201-203 chose the parameters; these were not used
+# (302 was over-split by the earlier default, threshold 0.31 without a scene penalty: F1 0.89).
+@pytest.mark.parametrize("seed, seconds", [(61, 50), (302, 45)])
+def test_generated_films_group_into_pure_scenes(seed, seconds, tmp_path_factory, monkeypatch):
     out = tmp_path_factory.mktemp("films")
     monkeypatch.setattr(scenes_eval, "CACHE", out / "signatures")
-    video, truth = structure_films.film(structure_films.small_spec(seed, seconds=50), out)
+    video, truth = structure_films.film(structure_films.small_spec(seed, seconds), out)
     (precision, recall, f1, purity), _ = scenes_eval.evaluate_true_shots(
         video, truth, SceneParams()
     )
-    assert purity >= 0.9
-    assert f1 >= 0.75, (precision, recall)
+    assert purity >= 0.9  # issue 10's bars
+    assert f1 >= 0.9, (precision, recall)
 
 
 def _boxed(draw, bar: int):
@@ -157,5 +158,6 @@ def test_report_regroups_from_saved_signatures(tmp_path):
     assert len(tags["scenes"]) == 1
     assert tags["scene_grouping"]["min_scene_s"] == 1000
     assert tags["scene_grouping"]["threshold"] == SceneParams().threshold
+    assert tags["scene_grouping"]["penalty"] == SceneParams().penalty
     back = trajectory.read_outputs(out)
     assert back.frames["weight_s"].sum() == pytest.approx(back.duration_s, abs=1e-3)
