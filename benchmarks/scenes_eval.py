@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's benchmarks and trajectory package, not an installed copy of another checkout.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 import structure_films  # noqa: E402
 
 from trajectory.crop import cropped_array, detect_crop  # noqa: E402
