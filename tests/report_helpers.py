@@ -92,7 +92,7 @@ def synthetic_analysis(
     frames["valence"] = valence(probs)
     frames["brightness"] = 0.45 + 0.3 * np.sin(times / 600.0) + rng.normal(0, 0.03, len(times))
     frames["colourfulness"] = 40 + 20 * np.cos(times / 900.0) + rng.normal(0, 4, len(times))
-    frames.insert(1, "weight_s", aggregate.frame_weights(times, shot_ends[shot_of]))
+    frames.insert(1, "weight_s", aggregate.frame_weights(times, shot_of, shot_starts, shot_ends))
     return Analysis(
         video=_video_info(name, duration_s, title),
         end_s=duration_s,

@@ -12,8 +12,27 @@ from trajectory.emotions import EMOTIONS
 
 def test_weights_run_to_the_next_sample_but_not_past_the_shot():
     times = np.array([0.0, 1.0, 2.0, 2.4, 3.4])
-    shot_ends = np.array([2.2, 2.2, 2.2, 4.0, 4.0])
-    assert aggregate.frame_weights(times, shot_ends) == pytest.approx([1.0, 1.0, 0.2, 1.0, 0.6])
+    shot_of = np.array([0, 0, 0, 1, 1])
+    starts, ends = np.array([0.0, 2.2]), np.array([2.2, 4.0])
+    weights = aggregate.frame_weights(times, shot_of, starts, ends)
+    # The second shot's first frame (2.4 s) also stands for 2.2-2.4 s, from its shot's start.
+    assert weights == pytest.approx([1.0, 1.0, 0.2, 1.2, 0.6])
+    assert weights.sum() == pytest.approx(4.0)
+
+
+def test_weights_cover_the_film_with_shots_shorter_than_the_sampling_interval():
+    # 1 fps grid from 0.5 s, a film starting at 0.5 s; shots of 0.03 s (under one frame at
+    # 25 fps), 0.3 s and 0.9 s, each sampled once at its middle; one 0.02 s shot got no frame.
+    starts = np.array([0.5, 1.7, 1.73, 2.03, 2.05, 2.95])
+    ends = np.append(starts[1:], 6.5)
+    times = np.array([0.5, 1.5, 1.715, 1.88, 2.5, 3.5, 4.5, 5.5])
+    shot_of = np.searchsorted(starts, times, side="right") - 1
+    weights = aggregate.frame_weights(times, shot_of, starts, ends)
+    assert weights.sum() == pytest.approx(6.0)  # the film's duration, 6.5 - 0.5
+    assert (weights > 0).all()
+    assert weights[2] == pytest.approx(0.03)  # the 0.03 s shot: its whole span, no more
+    assert weights[3] == pytest.approx(0.3 + 0.02)  # 0.3 s shot + the unsampled 0.02 s one
+    assert weights[4] == pytest.approx(0.9)  # from its shot's start (2.05), not from 2.5
 
 
 def test_distribution_is_time_weighted():

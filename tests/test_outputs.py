@@ -50,7 +50,7 @@ def test_second_run_replaces_the_whole_folder(tmp_path, one_scene_video):
     assert result.exit_code == 0, result.output
     assert _names(out) == sorted(
         [MANIFEST, "frames.csv", "keyframes", "keyframes/scene_0000.jpg", "notes.txt"]
-        + ["scenes.csv", "tags.json"]
+        + ["scenes.csv", "shots.npz", "tags.json"]
     ), "no keyframes or report.html of the first film"
     assert json.loads((out / "tags.json").read_text())["video"]["file"] == "one.mp4"
     assert (out / "notes.txt").read_text() == "mine"
@@ -172,13 +172,13 @@ KILLED_RUN = textwrap.dedent(
     import os, signal, sys
     from trajectory.cli import run
     from trajectory.scoring import FrameScorer
-    real, calls = FrameScorer.score, []
+    real, calls = FrameScorer.score_with_features, []
     def score(self, images):
         calls.append(1)
         if len(calls) == 3:
             os.kill(os.getpid(), signal.SIGKILL)  # kill -9 after two logged batches
         return real(self, images)
-    FrameScorer.score = score
+    FrameScorer.score_with_features = score
     sys.argv = ["trajectory", *sys.argv[1:]]
     run()
     """

@@ -15,7 +15,7 @@ def test_interrupted_run_resumes_from_logged_scores(tmp_path, tiny_checkpoint, m
     log = tmp_path / ".out.scores-partial"
     reference = trajectory.analyze(SHORT_SAMPLE, tiny_checkpoint, batch_size=4)
 
-    real_score = FrameScorer.score
+    real_score = FrameScorer.score_with_features
     calls = []
 
     def interrupted_score(self, images):
@@ -24,7 +24,7 @@ def test_interrupted_run_resumes_from_logged_scores(tmp_path, tiny_checkpoint, m
             raise KeyboardInterrupt
         return real_score(self, images)
 
-    monkeypatch.setattr(FrameScorer, "score", interrupted_score)
+    monkeypatch.setattr(FrameScorer, "score_with_features", interrupted_score)
     with pytest.raises(KeyboardInterrupt):
         trajectory.analyze(SHORT_SAMPLE, tiny_checkpoint, batch_size=4, resume_log=log)
     assert log.is_file()
@@ -32,7 +32,7 @@ def test_interrupted_run_resumes_from_logged_scores(tmp_path, tiny_checkpoint, m
     calls.clear()
     monkeypatch.setattr(
         FrameScorer,
-        "score",
+        "score_with_features",
         lambda self, images: (calls.append(len(images)), real_score(self, images))[1],
     )
     resumed = trajectory.analyze(SHORT_SAMPLE, tiny_checkpoint, batch_size=4, resume_log=log)

@@ -1,4 +1,7 @@
-"""Shot boundaries against known cuts, and scene grouping against the samples' sidecars."""
+"""Shot boundaries against known cuts, and scene grouping against the samples' sidecars.
+
+Grouping on synthetic signatures and on generated films: tests/test_scenes.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from conftest import SAMPLES, truth_of
 from media import Shot, moving_pattern, solid, write_video
 
 import trajectory
-from trajectory.shots import group_scenes
 
 SAMPLE_VIDEOS = sorted(SAMPLES.glob("*.mp4"))
 
@@ -73,26 +75,3 @@ def test_fade_through_black_is_one_fade_cut(tmp_path):
     result = trajectory.analyze(path)
     assert result.shots["transition"].to_list() == ["start", "fade"]
     assert abs(result.shots["start_s"].iloc[1] - starts[3] / 25) <= 1 / 25 + 1e-9
-
-
-def _signatures(groups):
-    """Shot signatures: one distinct 4-bin palette per label."""
-    palettes = {"a": [0.7, 0.3, 0, 0], "b": [0, 0, 0.6, 0.4], "c": [0.1, 0, 0.1, 0.8]}
-    return np.array([palettes[g] for g in groups])
-
-
-@pytest.mark.parametrize(
-    "labels, lengths, fades, expected",
-    [
-        ("aab", [5, 5, 5], [0, 0, 0], [0, 0, 1]),
-        ("abab", [5, 5, 5, 5], [0, 0, 0, 0], [0, 0, 0, 0]),  # shot / reverse shot: one scene
-        ("aaa", [5, 5, 5], [0, 0, 1], [0, 0, 1]),  # a fade through black breaks the scene
-        ("aabcc", [5, 5, 1, 5, 5], [0, 0, 0, 0, 0], [0, 0, 1, 1, 1]),  # too short: merged
-    ],
-    ids=["new-look", "dialogue", "fade", "min-length"],
-)
-def test_group_scenes(labels, lengths, fades, expected):
-    ends = np.cumsum(lengths).astype(float)
-    starts = ends - np.array(lengths)
-    scenes = group_scenes(starts, ends, _signatures(labels), np.array(fades, dtype=bool))
-    assert scenes.tolist() == expected

@@ -4,8 +4,10 @@ Everything here works on the saved per-frame table alone, so ``trajectory report
 re-aggregate without decoding or scoring again.
 
 Weights: a sampled frame stands for the time until the next sampled frame, cut off at the end of
-its shot (a frame never speaks for footage of another shot). Distributions are the weighted mean
-of the frame probabilities inside a shot, scene or the film.
+its shot (a frame never speaks for footage of another shot); the first frame of a shot also
+stands for the time from the shot's start, so the weights of all frames sum to the film's
+length. Distributions are the weighted mean of the frame probabilities inside a shot, scene or
+the film.
 """
 
 from __future__ import annotations
@@ -32,15 +34,42 @@ class FilmSummary:
     arc: str | None
 
 
-def frame_weights(times: np.ndarray, shot_ends: np.ndarray) -> np.ndarray:
-    """Seconds each sampled frame stands for.
+def frame_weights(
+    times: np.ndarray, shot_of: np.ndarray, shot_starts: np.ndarray, shot_ends: np.ndarray
+) -> np.ndarray:
+    """Seconds each sampled frame stands for; together they cover the film exactly once.
+
+    Within a shot, a frame stands for the time until the next sampled frame of the shot (or the
+    shot's end); the first frame of a shot also stands for the time from the shot's start to it.
+    A shot without any sampled frame (no decodable frame in it) is given to the last frame
+    before it, or to the first frame after it at the very start of the film. The weights
+    therefore sum to ``shot_ends[-1] - shot_starts[0]`` whenever there is at least one frame.
 
     Args:
         times: sampled frame times, sorted, shape (N,).
-        shot_ends: end time of the shot each frame belongs to, shape (N,).
+        shot_of: index of the shot each frame belongs to, non-decreasing, shape (N,).
+        shot_starts, shot_ends: the shots' spans in seconds, tiling the film, shape (S,).
+
+    Returns:
+        float array (N,) of seconds.
     """
+    times = np.asarray(times, dtype=np.float64)
+    shot_of = np.asarray(shot_of, dtype=np.int64)
+    if len(times) == 0:
+        return np.zeros(0)
+    starts = np.asarray(shot_starts, dtype=np.float64)
+    ends = np.asarray(shot_ends, dtype=np.float64)
     following = np.append(times[1:], np.inf)
-    return np.maximum(np.minimum(following, shot_ends) - times, 0.0)
+    same_shot_next = np.append(shot_of[1:] == shot_of[:-1], False)
+    span_end = np.where(same_shot_next, following, ends[shot_of])
+    first_in_shot = np.append(True, shot_of[1:] != shot_of[:-1])
+    span_start = np.where(first_in_shot, starts[shot_of], times)
+    weights = np.maximum(span_end - span_start, 0.0)
+    # Shots nobody sampled: their time goes to the last frame before them (else the first after).
+    orphan = np.setdiff1d(np.arange(len(starts)), shot_of)
+    owner = np.clip(np.searchsorted(shot_of, orphan, side="left") - 1, 0, None)
+    np.add.at(weights, owner, ends[orphan] - starts[orphan])
+    return weights
 
 
 def weighted_distribution(probs: np.ndarray, weights: np.ndarray) -> np.ndarray | None:

@@ -5,14 +5,18 @@ Torch-free: the catalogue assembles films in another process than the one that s
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from trajectory import aggregate
 from trajectory.emotions import EMOTIONS, valence
+from trajectory.errors import UsageError
 from trajectory.results import Analysis
 from trajectory.scan import ScanOutcome
-from trajectory.shots import group_scenes
+from trajectory.scenes import SceneParams, group_scenes
+from trajectory.signatures import shot_signatures
 
 
 def assemble(
@@ -20,6 +24,9 @@ def assemble(
     model: dict | None,
     fps: float,
     probabilities: dict[int, np.ndarray],
+    *,
+    deep: dict[int, np.ndarray] | None = None,
+    scene_params: SceneParams | None = None,
 ) -> Analysis:
     """Builds the Analysis of a finished scan.
 
@@ -28,6 +35,8 @@ def assemble(
         model: the tags.json "model" block (``EmotionModel.describe()``), None without a model.
         fps: the sampling rate the scan used.
         probabilities: sample id -> (8,) class probabilities; unscored samples stay NaN.
+        deep: sample id -> (F,) pooled model features, joined to the shot signatures.
+        scene_params: scene grouping parameters; defaults when None.
     """
     info = scan.info
     end_s = scan.end_s
@@ -35,20 +44,19 @@ def assemble(
     samples = sorted(scan.samples, key=lambda s: s.time_s)
     times = np.array([s.time_s for s in samples])
     shot_of = np.searchsorted(shots["start_s"].to_numpy(), times, side="right") - 1
-    signatures = np.stack([s.signature for s in samples])
-    shot_signatures = np.stack(
-        [
-            signatures[shot_of == i].mean(axis=0)
-            if (shot_of == i).any()
-            else np.zeros(signatures.shape[1])
-            for i in range(len(shots))
-        ]
+    signatures = shot_signatures(
+        np.stack([s.signature for s in samples]),
+        _deep_rows(samples, deep),
+        shot_of,
+        len(shots),
     )
+    params = scene_params or SceneParams()
     shots["scene"] = group_scenes(
         shots["start_s"].to_numpy(),
         shots["end_s"].to_numpy(),
-        shot_signatures,
-        (shots["transition"] == "fade").to_numpy(),
+        signatures,
+        shots["transition"].to_list(),
+        params,
     )
     frames = pd.DataFrame(
         {"time_s": times, "shot": shot_of, "scene": shots["scene"].to_numpy()[shot_of]}
@@ -60,7 +68,10 @@ def assemble(
     frames["valence"] = valence(probs)
     frames["brightness"] = [s.brightness for s in samples]
     frames["colourfulness"] = [s.colourfulness for s in samples]
-    frames.insert(1, "weight_s", aggregate.frame_weights(times, shots["end_s"].to_numpy()[shot_of]))
+    weights = aggregate.frame_weights(
+        times, shot_of, shots["start_s"].to_numpy(), shots["end_s"].to_numpy()
+    )
+    frames.insert(1, "weight_s", weights)
     scenes = aggregate.scene_table(frames, shots)
     return Analysis(
         video=info,
@@ -77,6 +88,54 @@ def assemble(
         truncated=scan.truncated,
         skipped_out_of_order=scan.skipped_out_of_order,
         late_cuts=scan.late_cuts,
+        crop=scan.crop.as_dict() if scan.crop else None,
+        scene_grouping=params.as_dict(),
+        shot_signatures=signatures,
+    )
+
+
+def _deep_rows(samples, deep: dict[int, np.ndarray] | None) -> np.ndarray | None:
+    """(N, F) pooled features in sample order, NaN rows for unscored samples; None if none."""
+    if not deep:
+        return None
+    width = len(next(iter(deep.values())))
+    return np.stack([deep.get(s.id, np.full(width, np.nan, np.float32)) for s in samples])
+
+
+def regroup(result: Analysis, params: SceneParams) -> Analysis:
+    """The same analysis with scenes grouped again under ``params`` (no decoding).
+
+    Each new scene's keyframe is the old keyframe of the scene that held its longest shot.
+
+    Raises:
+        ValueError: the analysis carries no shot signatures (outputs of an older version).
+    """
+    if result.shot_signatures is None:
+        raise UsageError("no shot signatures (shots.npz) saved with these outputs: analyze again")
+    shots = result.shots.copy()
+    old_scene = shots["scene"].to_numpy()
+    shots["scene"] = group_scenes(
+        shots["start_s"].to_numpy(),
+        shots["end_s"].to_numpy(),
+        result.shot_signatures,
+        shots["transition"].to_list(),
+        params,
+    )
+    frames = result.frames.copy()
+    frames["scene"] = shots["scene"].to_numpy()[frames["shot"].to_numpy()]
+    old_keyframes = dict(result.keyframes)
+    by_shot = {
+        float(row.start_s): old_keyframes[old_scene[row.index]]
+        for row in shots.itertuples()
+        if old_scene[row.index] in old_keyframes
+    }
+    return dataclasses.replace(
+        result,
+        shots=shots,
+        frames=frames,
+        scenes=aggregate.scene_table(frames, shots),
+        keyframes=_scene_keyframes(by_shot, shots),
+        scene_grouping=params.as_dict(),
     )
 
 

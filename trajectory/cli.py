@@ -63,6 +63,45 @@ def _guarded(run: Callable[[], None]) -> None:
         _fail(f"{type(error).__name__}: {first} (set TRAJECTORY_DEBUG=1 for a traceback)", 1)
 
 
+def _scene_options(command):
+    """--scene-threshold, --scene-penalty, --min-scene: for analyze, and for report to regroup."""
+    options = [
+        click.option(
+            "--scene-threshold",
+            type=click.FloatRange(0, 1),
+            default=None,
+            help="Shot distance below which two shots count as one scene's (default 0.22).",
+        ),
+        click.option(
+            "--scene-penalty",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="Cost of one more scene; larger joins more short scenes (default 0.35).",
+        ),
+        click.option(
+            "--min-scene",
+            type=click.FloatRange(min=0),
+            default=None,
+            help="Shortest scene in seconds, where the shots allow it (default 2).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _scene_params(threshold: float | None, penalty: float | None, min_scene_s: float | None):
+    """SceneParams from the options given; library defaults for those left out."""
+    from trajectory.scenes import SceneParams
+
+    defaults = SceneParams()
+    return SceneParams(
+        threshold=defaults.threshold if threshold is None else threshold,
+        min_scene_s=defaults.min_scene_s if min_scene_s is None else min_scene_s,
+        penalty=defaults.penalty if penalty is None else penalty,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trajectory")
 def main() -> None:
@@ -106,6 +145,7 @@ def main() -> None:
     show_default=True,
     help="Where the model runs.",
 )
+@_scene_options
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option(
@@ -116,7 +156,19 @@ def main() -> None:
     help="Also write these exports, comma-separated: vtt, vtt-meta, otio, edl or all.",
 )
 def analyze(
-    video, model_path, no_model, out_dir, fps, batch_size, device, no_report, quiet, export_formats
+    video,
+    model_path,
+    no_model,
+    out_dir,
+    fps,
+    batch_size,
+    device,
+    scene_threshold,
+    scene_penalty,
+    min_scene,
+    no_report,
+    quiet,
+    export_formats,
 ):
     """Analyze VIDEO: shots, scenes and emotion distributions -> tags.json, CSVs, report."""
     _setup_logging(quiet)
@@ -126,6 +178,7 @@ def analyze(
         device=device,
         report=not no_report,
         export_formats=export_formats,
+        scene_params=_scene_params(scene_threshold, scene_penalty, min_scene),
     )
     _guarded(partial(_analyze, video, model_path, no_model, out_dir, quiet, options))
 
@@ -163,6 +216,7 @@ def _analyze(video, model_path, no_model, out_dir, quiet, options) -> None:
             device=options["device"],
             progress=not quiet,
             resume_log=folder.scores_log,
+            scene_params=options["scene_params"],
         )
         failed_export = _write(result, target, report=options["report"], export_formats=formats)
         folder.scores_log.unlink(missing_ok=True)
@@ -180,10 +234,16 @@ def _analyze(video, model_path, no_model, out_dir, quiet, options) -> None:
     default=None,
     help="Smoothing window of the timeline in seconds (default: about 2% of the film).",
 )
-def report(out_dir, smoothing):
-    """Re-aggregate OUT_DIR's saved per-frame scores and re-render its report.html."""
+@_scene_options
+def report(out_dir, smoothing, scene_threshold, scene_penalty, min_scene):
+    """Re-aggregate OUT_DIR's saved per-frame scores and re-render its report.html.
+
+    With --scene-threshold, --scene-penalty or --min-scene, shots are regrouped into scenes
+    from the saved shot signatures (shots.npz) first; other options keep the saved values.
+    """
     _setup_logging(False)
-    _guarded(partial(_report, out_dir, smoothing))
+    regroup = (scene_threshold, scene_penalty, min_scene)
+    _guarded(partial(_report, out_dir, smoothing, regroup))
 
 
 @main.command()
@@ -264,7 +324,7 @@ def catalog(
         from trajectory.catalog.cli import run_from_cli
 
         if no_model and model_path:
-            raise ValueError("--model and --no-model exclude each other")
+            raise UsageError("--model and --no-model exclude each other")
         checkpoint = None if no_model else (model_path or os.environ.get(MODEL_ENV) or None)
         if checkpoint is None and not no_model:
             _fail(NO_MODEL_HELP, 2)
@@ -342,11 +402,24 @@ def similar(catalog, film, k, fmt):
     _guarded(run)
 
 
-def _report(out_dir: Path, smoothing: float | None) -> None:
+def _report(out_dir: Path, smoothing: float | None, regroup: tuple) -> None:
     from trajectory.export import read_outputs
 
     result = read_outputs(out_dir)
-    _write(result, out_dir, report=True, smoothing_s=smoothing, carry_over=True)
+    regrouped = any(value is not None for value in regroup)
+    if regrouped:
+        from trajectory.assemble import regroup as regroup_scenes
+
+        saved = result.scene_grouping or {}
+        threshold, penalty, min_scene = regroup
+        params = _scene_params(
+            threshold if threshold is not None else saved.get("threshold"),
+            penalty if penalty is not None else saved.get("penalty"),
+            min_scene if min_scene is not None else saved.get("min_scene_s"),
+        )
+        result = regroup_scenes(result, params)
+    # Re-rendering keeps the run's other files (exports); regrouping makes them stale.
+    _write(result, out_dir, report=True, smoothing_s=smoothing, carry_over=not regrouped)
     click.echo(f"trajectory: wrote {out_dir / 'report.html'}", err=True)
 
 

@@ -1,4 +1,4 @@
-"""tags.json, frames.csv, scenes.csv and scene keyframes, written atomically; and read back.
+"""tags.json, frames.csv, scenes.csv, shots.npz and scene keyframes, written atomically; read back.
 
 Files are first written into a staging folder beside the output folder, which then replaces the
 folder as a whole, so an interrupted or failed run never leaves a half-written file behind and a
@@ -23,12 +23,14 @@ from trajectory.emotions import EMOTIONS
 from trajectory.errors import InputError
 from trajectory.outdir import OutputFolder
 from trajectory.results import Analysis
+from trajectory.signatures import SIGNATURE_LENGTH, ShotSignatures
 from trajectory.timecode import format_timecode
 from trajectory.videoinfo import VideoInfo
 
 SCHEMA_VERSION = 1
 FRAME_STATS = ("valence", "brightness", "colourfulness", "weight_s")
 KEYFRAME_DIR = "keyframes"
+SHOTS_NPZ = "shots.npz"  # shot signatures, so `trajectory report` can regroup scenes
 
 
 def tags_schema() -> dict:
@@ -76,10 +78,12 @@ def tags_document(result: Analysis) -> dict:
             "truncated": result.truncated,
             "skipped_out_of_order": result.skipped_out_of_order,
             "late_cuts": result.late_cuts,
+            "crop": result.crop,
         },
         "model": result.model,
         "sampling": {"fps": result.sampling_fps, "frames_scored": _frames_scored(result)},
         "emotions": list(EMOTIONS),
+        "scene_grouping": result.scene_grouping,
         "film": {
             "distribution": film.distribution,
             "dominant": film.dominant,
@@ -183,11 +187,37 @@ def _write_files(result: Analysis, staging: Path, extra: dict) -> None:
     (staging / "tags.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
     frames_table(result).to_csv(staging / "frames.csv", index=False)
     scenes_table(result).to_csv(staging / "scenes.csv", index=False)
+    if result.shot_signatures is not None:
+        write_signatures(result.shot_signatures, staging / SHOTS_NPZ)
     (staging / KEYFRAME_DIR).mkdir()
     for scene, jpeg in result.keyframes.items():
         (staging / KEYFRAME_DIR / f"scene_{scene:04d}.jpg").write_bytes(jpeg)
     for name, data in extra.items():
         (staging / name).write_bytes(data)
+
+
+def write_signatures(signatures: ShotSignatures, path: Path) -> None:
+    """shots.npz: ``visual`` (S, L) float32 and, with a model, ``deep`` (S, F) float16."""
+    arrays = {"visual": signatures.visual.astype(np.float32)}
+    if signatures.deep is not None:
+        arrays["deep"] = signatures.deep.astype(np.float16)
+    with open(path, "wb") as file:
+        np.savez_compressed(file, **arrays)
+
+
+def read_signatures(path: Path, shots: int) -> ShotSignatures | None:
+    """The shot signatures saved beside tags.json, None when absent or of another layout."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            visual = saved["visual"].astype(np.float32)
+            deep = saved["deep"].astype(np.float32) if "deep" in saved.files else None
+    except (ValueError, OSError, KeyError) as error:
+        raise InputError(path, f"unreadable ({error})") from None
+    if visual.shape != (shots, SIGNATURE_LENGTH):
+        return None  # written by a version with other signature blocks: cannot regroup
+    return ShotSignatures(visual, deep)
 
 
 def read_outputs(out_dir: str | os.PathLike) -> Analysis:
@@ -252,7 +282,10 @@ def _read_frames(path: Path, shot_count: int) -> pd.DataFrame:
 def _analysis_from(out_dir: Path, tags: dict, frames: pd.DataFrame) -> Analysis:
     shots = pd.DataFrame(tags["shots"])
     frames["weight_s"] = aggregate.frame_weights(
-        frames["time_s"].to_numpy(), shots["end_s"].to_numpy()[frames["shot"].to_numpy()]
+        frames["time_s"].to_numpy(),
+        frames["shot"].to_numpy(),
+        shots["start_s"].to_numpy(),
+        shots["end_s"].to_numpy(),
     )
     video = tags["video"]
     info = VideoInfo(
@@ -270,6 +303,7 @@ def _analysis_from(out_dir: Path, tags: dict, frames: pd.DataFrame) -> Analysis:
         codec=video.get("codec", ""),
         title=video.get("title"),
     )
+    video_crop = video.get("crop")
     keyframes = {
         int(path.stem.split("_")[1]): path.read_bytes()
         for path in sorted((out_dir / KEYFRAME_DIR).glob("scene_*.jpg"))
@@ -289,4 +323,7 @@ def _analysis_from(out_dir: Path, tags: dict, frames: pd.DataFrame) -> Analysis:
         truncated=bool(video.get("truncated", False)),
         skipped_out_of_order=int(video.get("skipped_out_of_order", 0)),
         late_cuts=int(video.get("late_cuts", 0)),
+        crop=video_crop,
+        scene_grouping=tags.get("scene_grouping"),
+        shot_signatures=read_signatures(out_dir / SHOTS_NPZ, len(shots)),
     )

@@ -71,6 +71,12 @@ class EmotionNet(nn.Module):
         x = self.avgpool(self.features(x))
         return self.classifier(torch.flatten(x, 1))
 
+    def forward_with_pooled(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, C) logits and (N, 512) global-average-pooled last conv features (scene cues)."""
+        maps = self.features(x)
+        logits = self.classifier(torch.flatten(self.avgpool(maps), 1))
+        return logits, maps.mean(dim=(2, 3))
+
 
 def build_emotionnet(backbone: str | os.PathLike = "imagenet", dropout: float = 0.5) -> EmotionNet:
     """Creates an EmotionNet whose convolutional layers start from ``backbone``.

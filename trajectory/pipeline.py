@@ -24,6 +24,7 @@ from trajectory.errors import ModelOutputError, UsageError
 from trajectory.results import Analysis
 from trajectory.resume import ScoreLog, run_key
 from trajectory.scan import FilmScan
+from trajectory.scenes import SceneParams
 from trajectory.video import VideoInfo, probe_video
 
 if TYPE_CHECKING:  # torch is imported only when a model runs (seconds and ~650 MB)
@@ -46,6 +47,7 @@ def analyze(
     device: str = "auto",
     progress: bool = False,
     resume_log: str | os.PathLike | None = None,
+    scene_params: SceneParams | None = None,
 ) -> Analysis:
     """Decodes ``video_path`` once and returns its shots, scenes and emotion distributions.
 
@@ -60,6 +62,7 @@ def analyze(
         resume_log: a file where scored frames are logged as they are scored; a later call
             with the same video, model and sampling reuses them instead of scoring again.
             The caller removes it once the results are safely written.
+        scene_params: scene grouping parameters (threshold, minimum scene length).
 
     Raises:
         InputError: the video or checkpoint cannot be used.
@@ -88,19 +91,23 @@ def analyze(
         scan.logged = log_file.load()
         if scan.logged:
             log.warning("%s: resuming: %d frames already scored", info.path, len(scan.logged))
+    deep: dict[int, np.ndarray] = {}
     try:
-        probabilities = _run(scan, scorer, progress, log_file)
+        probabilities = _run(scan, scorer, progress, log_file, deep)
     finally:
         if log_file is not None:
             log_file.close()
     probabilities.update(scan.reused)
     described = model.describe() if model is not None else None
-    return assemble(scan.outcome(), described, fps, probabilities)
+    return assemble(
+        scan.outcome(), described, fps, probabilities, deep=deep, scene_params=scene_params
+    )
 
 
 def _run(
-    scan: FilmScan, scorer, progress: bool, log_file: ScoreLog | None
+    scan: FilmScan, scorer, progress: bool, log_file: ScoreLog | None, deep: dict
 ) -> dict[int, np.ndarray]:
+    """Scores the scan's batches as they come; fills ``deep`` with pooled features by id."""
     total = _film_length(scan.info)
     bar = tqdm(
         total=total,
@@ -119,9 +126,10 @@ def _run(
     try:
         while (item := _next_batch(scan, thread)) is not None:
             ids, images = item
-            scores = scorer.score(images)
+            scores, pooled = scorer.score_with_features(images)
             _check_finite(dict(zip(ids, scores)), scan, scorer.model)  # before it is logged
             probabilities.update(zip(ids, scores))
+            deep.update(zip(ids, pooled))
             if log_file is not None:
                 log_file.append([scan.samples[i].time_s for i in ids], scores)
     finally:

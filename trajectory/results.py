@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from trajectory import aggregate
+from trajectory.signatures import ShotSignatures
 from trajectory.videoinfo import VideoInfo
 
 
@@ -36,6 +37,9 @@ class Analysis:
     truncated: bool = False  # decoding ended well before the declared duration or frame count
     skipped_out_of_order: int = 0  # frames dropped because their timestamps went back
     late_cuts: int = 0  # cuts the detectors reported after the shot around them was settled
+    crop: dict | None = None  # the picture inside black bars: x, y, width, height (display px)
+    scene_grouping: dict | None = None  # trajectory.scenes.SceneParams.as_dict()
+    shot_signatures: ShotSignatures | None = None  # what scenes were grouped on (shots.npz)
 
     @property
     def start_s(self) -> float:

@@ -18,10 +18,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from trajectory.crop import Crop, cropped_array, detect_crop
 from trajectory.errors import InputError
 from trajectory.resume import time_key
 from trajectory.sampling import RecentFrames, UniformSampler, brightness, colourfulness, thumbnail
-from trajectory.shots import Cut, ShotDetector, detection_size, shot_signature
+from trajectory.shots import Cut, ShotDetector, detection_size
+from trajectory.signatures import frame_signature
 from trajectory.video import FrameReader, VideoInfo
 
 log = logging.getLogger("trajectory")
@@ -36,7 +38,7 @@ class Sample:
     time_s: float
     brightness: float
     colourfulness: float
-    signature: np.ndarray
+    signature: np.ndarray  # trajectory.signatures.frame_signature of the small copy
 
 
 @dataclass
@@ -53,6 +55,7 @@ class ScanOutcome:
     truncated: bool = False  # decoding ended well before the declared duration or frame count
     skipped_out_of_order: int = 0  # frames dropped because their timestamps went back
     late_cuts: int = 0  # cuts reported after the shot around them was settled
+    crop: Crop | None = None  # the picture inside constant black bars, display pixels
 
 
 class Stopped(Exception):
@@ -68,7 +71,10 @@ class FilmScan:
         self.sampler = UniformSampler(fps, info.start_s)
         self.detector = ShotDetector(info.fps)
         self.recent = RecentFrames(horizon_s=1.0 / fps + LATE_CUT_S + 1.0)
-        self.size = detection_size(info.width, info.height)
+        # Letterbox/pillarbox bars are dropped before anything looks at the picture.
+        self.crop = detect_crop(info)
+        picture = (self.crop.width, self.crop.height) if self.crop else (info.width, info.height)
+        self.size = detection_size(*picture)
         self.input_size = input_size
         self.batch_size = batch_size
         self.batches: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
@@ -98,6 +104,7 @@ class FilmScan:
             truncated=self.reader.truncated,
             skipped_out_of_order=self.reader.skipped_out_of_order,
             late_cuts=self.late_cuts,
+            crop=self.crop,
         )
 
     def run(self) -> None:
@@ -122,13 +129,14 @@ class FilmScan:
         for frame in self.reader:
             if self.stop.is_set():
                 raise Stopped
-            small = frame.to_array(*self.size, fmt="bgr24")
+            small = cropped_array(frame, self.crop, self.info, *self.size, fmt="bgr24")
             self.recent.add(frame.time_s, small)
             self._settle_late_cuts(self.detector.process(frame.time_s, small))
             if self.sampler.wants(frame.time_s):
                 image = None
                 if self.input_size:
-                    image = frame.to_array(self.input_size, self.input_size, fmt="rgb24")
+                    side = self.input_size
+                    image = cropped_array(frame, self.crop, self.info, side, side, fmt="rgb24")
                 self._add_sample(frame.time_s, small, image)
             self._settle_shots(frame.time_s - LATE_CUT_S, end_s=None)
             if self.progress is not None:
@@ -146,7 +154,7 @@ class FilmScan:
             time_s,
             brightness(small),
             colourfulness(small),
-            shot_signature(small),
+            frame_signature(small),
         )
         self.samples.append(sample)
         bisect.insort(self._times, time_s)

@@ -100,17 +100,23 @@ class FrameScorer:
             torch.backends.cudnn.benchmark = True
         if compile is None:
             compile = os.environ.get(COMPILE_ENV, "") not in ("", "0")
-        self._forward = _compiled(self.net) if compile else self.net
+        forward = self.net.forward_with_pooled  # logits + pooled features for scene signatures
+        self._forward = _compiled(forward) if compile else forward
 
     @property
     def input_size(self) -> int:
         return self.model.preprocessing.input_size
 
-    @torch.inference_mode()
     def score(self, images: np.ndarray) -> np.ndarray:
-        """Scores (N, S, S, 3) uint8 RGB images; returns (N, 8) float32 probabilities.
+        """Scores (N, S, S, 3) uint8 RGB images; returns (N, 8) float32 probabilities."""
+        return self.score_with_features(images)[0]
 
-        N may exceed the batch size; the images are then scored in chunks of ``batch_size``.
+    @torch.inference_mode()
+    def score_with_features(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (N, S, S, 3) uint8 RGB images: (N, 8) probabilities, (N, 512) pooled features.
+
+        Both float32. N may exceed the batch size; the images are then scored in chunks of
+        ``batch_size``. The features are the last conv block averaged over space.
         """
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
             raise ValueError(
@@ -121,16 +127,19 @@ class FrameScorer:
             for i in range(0, len(images), self.batch_size)
         ]
         self.images_scored += len(images)
-        return np.concatenate(out) if out else np.zeros((0, len(self.model.classes)), np.float32)
+        if not out:
+            return np.zeros((0, len(self.model.classes)), np.float32), np.zeros((0, 0), np.float32)
+        return np.concatenate([p for p, _ in out]), np.concatenate([f for _, f in out])
 
-    def _score_batch(self, images: np.ndarray) -> np.ndarray:
+    def _score_batch(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.device.type == "cuda":
             return self._score_cuda(images)
         batch = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
-        logits = self._forward(normalize(batch, self.model.preprocessing))
-        return torch.softmax(logits.float(), dim=1).cpu().numpy().astype(np.float32)
+        logits, pooled = self._forward(normalize(batch, self.model.preprocessing))
+        probs = torch.softmax(logits.float(), dim=1).cpu().numpy().astype(np.float32)
+        return probs, pooled.float().cpu().numpy()
 
-    def _score_cuda(self, images: np.ndarray) -> np.ndarray:
+    def _score_cuda(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         count = len(images)
         shape = (self.batch_size, *images.shape[1:])
         if self._pinned is None or self._pinned.shape != shape:
@@ -139,12 +148,12 @@ class FrameScorer:
         self._pinned[count:].zero_()  # padding: one shape for cudnn, whatever N arrives
         batch = self._pinned.to(self.device, non_blocking=True)
         with torch.autocast("cuda", dtype=self.amp_dtype):
-            logits = self._forward(normalize(batch, self.model.preprocessing))
+            logits, pooled = self._forward(normalize(batch, self.model.preprocessing))
         probs = torch.softmax(logits[:count].float(), dim=1).cpu()  # waits: the buffer is free
-        return probs.numpy().astype(np.float32)
+        return probs.numpy().astype(np.float32), pooled[:count].float().cpu().numpy()
 
 
-def _compiled(net: torch.nn.Module) -> torch.nn.Module:
+def _compiled(net):
     """``torch.compile`` with frozen weights (constant-folded, prepacked for oneDNN)."""
     import torch._inductor.config as inductor_config
 

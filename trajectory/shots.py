@@ -1,15 +1,8 @@
-"""Shot boundaries from PySceneDetect's detectors, and grouping of shots into scenes.
+"""Shot boundaries from PySceneDetect's detectors (scenes: :mod:`trajectory.scenes`).
 
 Shots: PySceneDetect's ``AdaptiveDetector`` (hard cuts, robust to camera motion) and
 ``ThresholdDetector`` (fades through black) are fed the frames we already decoded, downscaled,
 with their exact presentation times. Their cut times are snapped to the decoded frame they name.
-
-Scenes: consecutive shots that look alike. Each shot gets a colour signature (a CIELAB histogram
-of its sampled frames). A shot is linked to the furthest of the previous ``lookback`` shots whose
-signature is close to its own, and every shot between the two joins that scene ("overlapping
-links", Hanjalic et al. 1999), so shot/reverse-shot dialogue stays one scene; with no link, or
-after a fade through black, a new scene starts. Scenes shorter than ``min_scene_s`` are then
-merged into the more similar neighbour (not across a fade, unless both sides are fades).
 """
 
 from __future__ import annotations
@@ -18,7 +11,6 @@ import bisect
 from dataclasses import dataclass
 from fractions import Fraction
 
-import cv2
 import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode, ThresholdDetector
 from scenedetect.common import Timecode
@@ -27,14 +19,6 @@ from scenedetect.common import Timecode
 DETECTION_WIDTH = 256
 MIN_SHOT_S = 0.6  # PySceneDetect's command-line default minimum shot length
 _TIME_BASE = Fraction(1, 1_000_000)  # detectors get microsecond timecodes
-
-# CIELAB histogram bins for shot signatures: coarse in lightness (exposure changes within a
-# scene), fine in the two colour axes (a location's palette). Chosen on the sample videos, where
-# shots of one scene intersect at >= 0.48 and neighbouring scenes at <= 0.33.
-SIGNATURE_BINS = (3, 8, 8)
-SCENE_SIMILARITY = 0.40  # histogram intersection at or above which a shot joins the scene
-SCENE_LOOKBACK = 3
-MIN_SCENE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -140,84 +124,3 @@ class ShotDetector:
             self._cut_times = [c.time_s for c in self._cuts]
             accepted.append(cut)
         return accepted
-
-
-def shot_signature(bgr: np.ndarray) -> np.ndarray:
-    """A normalised CIELAB histogram of a small BGR frame, shape (prod(SIGNATURE_BINS),)."""
-    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
-    hist = cv2.calcHist([lab], [0, 1, 2], None, list(SIGNATURE_BINS), [0, 256, 0, 256, 0, 256])
-    hist = hist.ravel().astype(np.float64)
-    return hist / max(hist.sum(), 1.0)
-
-
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Histogram intersection of two normalised signatures, in [0, 1]."""
-    return float(np.minimum(a, b).sum())
-
-
-def group_scenes(
-    starts: np.ndarray,
-    ends: np.ndarray,
-    signatures: np.ndarray,
-    fade_before: np.ndarray,
-    *,
-    threshold: float = SCENE_SIMILARITY,
-    lookback: int = SCENE_LOOKBACK,
-    min_scene_s: float = MIN_SCENE_S,
-) -> np.ndarray:
-    """Assigns each shot a scene index; scenes are runs of consecutive shots.
-
-    Args:
-        starts, ends: shot start/end times in seconds, shape (S,).
-        signatures: shot colour signatures, shape (S, B), rows summing to 1.
-        fade_before: bool (S,), True where the shot begins after a fade through black.
-
-    Returns:
-        int array (S,) of scene indices, non-decreasing, starting at 0.
-    """
-    count = len(starts)
-    if count == 0:
-        return np.zeros(0, dtype=int)
-    scene = np.zeros(count, dtype=int)
-    for i in range(1, count):
-        scene[i] = scene[i - 1] + 1
-        # Link back to the furthest similar shot within reach, unless a fade lies between:
-        # everything in between then belongs to that shot's scene (overlapping links).
-        for j in range(max(0, i - lookback), i):
-            if (
-                not fade_before[j + 1 : i + 1].any()
-                and similarity(signatures[i], signatures[j]) >= threshold
-            ):
-                scene[j : i + 1] = scene[j]
-                break
-    scene = np.unique(scene, return_inverse=True)[1]
-    return _merge_short_scenes(scene, starts, ends, signatures, fade_before, min_scene_s)
-
-
-def _scene_signature(scene, index, signatures, lengths) -> np.ndarray:
-    mask = scene == index
-    weights = lengths[mask] / max(lengths[mask].sum(), 1e-9)
-    return (signatures[mask] * weights[:, None]).sum(axis=0)
-
-
-def _merge_short_scenes(scene, starts, ends, signatures, fade_before, min_scene_s) -> np.ndarray:
-    lengths = ends - starts
-    while scene.max() > 0:
-        durations = np.array([lengths[scene == s].sum() for s in range(scene.max() + 1)])
-        shortest = int(np.argmin(durations))
-        if durations[shortest] >= min_scene_s:
-            break
-        own = _scene_signature(scene, shortest, signatures, lengths)
-        neighbours = [s for s in (shortest - 1, shortest + 1) if 0 <= s <= scene.max()]
-        # A fade through black is a deliberate scene break: merge across it only if no choice.
-        first_of = {s: int(np.flatnonzero(scene == s)[0]) for s in (shortest, *neighbours)}
-        joinable = [
-            s for s in neighbours if not fade_before[first_of[max(s, shortest)]]
-        ] or neighbours
-        target = max(
-            joinable,
-            key=lambda s: similarity(own, _scene_signature(scene, s, signatures, lengths)),
-        )
-        scene[scene == shortest] = target
-        scene = np.unique(scene, return_inverse=True)[1]  # renumber 0..n-1, order kept
-    return scene

@@ -9,6 +9,7 @@ from pathlib import Path
 from trajectory.catalog.engine import LocalEngine, default_workers
 from trajectory.catalog.run import run_catalog
 from trajectory.catalog.stages import Settings
+from trajectory.errors import UsageError
 
 log = logging.getLogger("trajectory")
 
@@ -34,7 +35,7 @@ def run_from_cli(
         raise InputError(catalog, "exists and is not a folder (--out needs a folder)")
     ray_engine = None
     if address is not None and engine != "ray":
-        raise ValueError("--address is for --engine ray")
+        raise UsageError("--address is for --engine ray")
     if engine == "ray":  # the model is checked and loaded on the cluster, never here
         from trajectory.catalog.ray_engine import RayEngine
 

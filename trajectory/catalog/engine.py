@@ -39,6 +39,7 @@ from trajectory.catalog.stages import (
     score_batch,
     score_log_key,
 )
+from trajectory.errors import UsageError
 from trajectory.resume import ScoreLog
 
 log = logging.getLogger("trajectory")
@@ -83,7 +84,7 @@ class LocalEngine:
 
     def __init__(self, workers: int, model=None):
         if workers < 1:
-            raise ValueError(f"--workers must be at least 1, got {workers}")
+            raise UsageError(f"--workers must be at least 1, got {workers}")
         self.workers = workers
         self.model = model
 

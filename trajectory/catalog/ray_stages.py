@@ -25,6 +25,7 @@ from trajectory.catalog.stages import (
     scan_film,
 )
 from trajectory.emotions import EMOTIONS
+from trajectory.errors import UsageError
 
 FRAME, SCANNED, FAILED = "frame", "scanned", "failed"  # the kinds of rows the scan stage yields
 GPU_BATCH = 64  # frames per model call on a GPU actor (the driver may have no GPU to ask)
@@ -79,7 +80,7 @@ def plan_resources(
     if not settings.input_size:  # no model: every CPU decodes
         return Resources(decoders or cpus, 0, 0, 0, None, settings)
     if settings.device.startswith("cuda") and not gpus:
-        raise ValueError("--device cuda was asked for, but the Ray cluster has no GPU")
+        raise UsageError("--device cuda was asked for, but the Ray cluster has no GPU")
     if gpus and settings.device in ("auto", "cuda"):
         scorer = replace(settings, device="cuda", batch_size=gpu_batch or GPU_BATCH)
         return Resources(decoders or max(1, cpus - gpus), gpus, 1, 1, None, scorer)
