@@ -232,7 +232,7 @@ def _transition_deck(rng: np.random.Generator, count: int) -> list[dict]:
     while len(deck) < count:
         r = rng.random()
         if r < 0.5:
-            deck.append({"kind": "hard"})
+            deck.append({"kind": "hard", "frames": 0})
         elif r < 0.8:
             deck.append({"kind": "dissolve", "frames": int(rng.choice(DISSOLVE_FRAMES))})
         else:
