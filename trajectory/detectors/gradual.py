@@ -1,0 +1,130 @@
+"""Dissolves: a mixture test on tiny frames, in the spirit of twin comparison (Zhang et al. 1993).
+
+A dissolve of L frames from shot A to shot B shows frames ``(1 - a) A + a B`` with ``a`` rising
+from 0 to 1. For every frame and a few window lengths L (8 to 50 frames) the detector asks of
+the window [s, e] of tiny 48x27 copies:
+
+- does the picture change a lot from s to e (``CHORD_MIN`` levels)?
+- are the frames at 1/4, 1/2 and 3/4 of the window the matching mixtures of its two ends
+  (residual below ``MIXTURE_MAX`` of the change)? A hard cut inside leaves half the change,
+  a flash or a whip pan far more;
+- is more than the exposure changing (a lamp, a fade: those are the fade detector's)?
+- does a shift of the first frame not explain the last (a pan over the same place)?
+- is the change concentrated in the window: does the picture change less over as many frames
+  before and after it (``OUTSIDE_MAX`` of the window's change)? Steady camera motion does not.
+
+Windows that pass and overlap form one dissolve; its cut is the first frame that is more than
+half-way from the outgoing to the incoming picture (the dissolve's middle).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from trajectory.detectors.base import Cut, Detector, TinyFrames, distance, gain_free_distance
+
+WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
+CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
+MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
+GAIN_SHARE_MIN = 0.4  # gain-free change / change: a lamp or fade gives < 0.3, a dissolve ~1
+SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
+OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
+DARK_LEVEL = 24.0  # ends darker than this belong to a fade through black
+REACH = 2 * max(WINDOWS)  # frames a window's start lies before the newest frame
+
+
+class DissolveDetector(Detector):
+    """Dissolves (cross-fades) of 8 to about 60 frames, cut at their middle."""
+
+    def __init__(self) -> None:
+        longest = max(WINDOWS)
+        self._frames = TinyFrames(3 * longest + 4)
+        self._group: tuple[int, int, int, int] | None = None  # s, e of the union; best s, e
+        self._best_residual = np.inf
+        self.latency_frames = REACH + longest
+
+    def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
+        self._frames.add(time_s, frame)
+        newest = self._frames.count - 1
+        cuts = []
+        for length in WINDOWS:
+            start, end = newest - 2 * length, newest - length  # window [start, end], look-ahead
+            if start - length >= 0:
+                cuts += self._consider(start, end)
+        if self._group is not None and newest - self._group[1] > REACH:
+            cuts += self._close()
+        return cuts
+
+    def post_process(self) -> list[Cut]:
+        return self._close() if self._group is not None else []
+
+    def _consider(self, start: int, end: int) -> list[Cut]:
+        """Adds a passing window to the open dissolve, or closes that and opens a new one."""
+        residual = _window_residual(self._frames, start, end)
+        if residual is None:
+            return []
+        if self._group is not None and start <= self._group[1] and end >= self._group[0]:
+            s, e, best_s, best_e = self._group
+            if residual < self._best_residual:
+                best_s, best_e, self._best_residual = start, end, residual
+            self._group = (min(s, start), max(e, end), best_s, best_e)
+            return []
+        cuts = self._close() if self._group is not None else []
+        self._group, self._best_residual = (start, end, start, end), residual
+        return cuts
+
+    def _close(self) -> list[Cut]:
+        first, last, best_s, best_e = self._group
+        self._group, self._best_residual = None, np.inf
+        frames = self._frames
+        if not (frames.has(first) and frames.has(last)):
+            return []
+        chord = frames[best_e] - frames[best_s]
+        norm = float((chord * chord).sum())
+        for index in range(first, last + 1):
+            progress = float(((frames[index] - frames[best_s]) * chord).sum()) / norm
+            if progress >= 0.5:
+                return [Cut(frames.time(index), "dissolve")]
+        return []
+
+
+def _window_residual(frames: TinyFrames, start: int, end: int) -> float | None:
+    """The window's mixture residual (share of its change) if it passes every test, else None."""
+    first, last = frames[start], frames[end]
+    chord = distance(first, last)
+    if chord < CHORD_MIN or min(first.mean(), last.mean()) < DARK_LEVEL:
+        return None
+    length = end - start
+    residual = 0.0
+    for share in (0.25, 0.5, 0.75):
+        k = start + round(share * length)
+        mixed = first + (k - start) / length * (last - first)
+        residual = max(residual, distance(frames[k], mixed) / chord)
+        if residual > MIXTURE_MAX:
+            return None
+    if gain_free_distance(first, last) < GAIN_SHARE_MIN * chord:
+        return None
+    outside = max(distance(frames[start - length], first), distance(last, frames[end + length]))
+    if outside > OUTSIDE_MAX * chord:
+        return None
+    if _shifted_share(first, last) < SHIFT_SHARE_MIN:
+        return None
+    return residual
+
+
+def _shifted_share(first: np.ndarray, last: np.ndarray) -> float:
+    """How much of the change from ``first`` to ``last`` a global shift leaves, in [0, 1].
+
+    The shift is found by phase correlation of the grey images; the change is compared on the
+    central part, which the shift keeps inside the picture.
+    """
+    grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
+    (dx, dy), _ = cv2.phaseCorrelate(grey_first, grey_last)
+    height, width = grey_first.shape
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    moved = cv2.warpAffine(grey_first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
+    raw = float(np.abs(grey_first - grey_last)[inner].mean())
+    left = float(np.abs(moved - grey_last)[inner].mean())
+    return min(left, raw) / max(raw, 1e-6)

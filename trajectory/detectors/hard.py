@@ -1,0 +1,105 @@
+"""Hard cuts: PySceneDetect's ``AdaptiveDetector``, each cut checked a few frames later.
+
+The adaptive detector compares each frame's change with the change of its neighbours, so steady
+camera motion makes no cut. It scores saturation and luminance only: hue is undefined in
+greyscale and noisy in dull colours, and averaging it in would third the score of a cut between
+two greyscale shots. A sudden change still is no cut when
+
+- the picture comes back: a frame after the change matches a frame before it (a flash of 1-3
+  bright frames, a person crossing close to the lens);
+- only the exposure changed: the frames around it match once each is scaled to the same mean
+  brightness (a lamp switched on).
+"""
+
+from __future__ import annotations
+
+import bisect
+from fractions import Fraction
+
+import numpy as np
+from scenedetect import AdaptiveDetector, FrameTimecode
+from scenedetect.detectors.content_detector import ContentDetector
+
+from trajectory.detectors.base import Cut, Detector, TinyFrames, distance, gain_free_distance
+from trajectory.detectors.base import timecode as make_timecode
+
+SATURATION_AND_LUMA = ContentDetector.Components(
+    delta_hue=0.0, delta_sat=1.0, delta_lum=1.0, delta_edges=0.0
+)
+ADAPTIVE_THRESHOLD = 3.5  # change >= 3.5x its neighbours' (PySceneDetect's default is 3.0)
+MIN_CHANGE = 3.0  # mean |d saturation| + |d luma| / 2, in levels: a cut between grey textures
+CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at most 3)
+RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
+GAIN_SHARE = 0.4  # "only exposure changed": gain-free change below 40% of the raw change
+
+
+class HardCutDetector(Detector):
+    """Hard cuts from ``AdaptiveDetector``, without flashes and lamps.
+
+    Args:
+        rate: the video's nominal frame rate (for PySceneDetect's timecodes).
+        min_shot_s: minimum shot length handed to PySceneDetect.
+        checked: False gives PySceneDetect's detector with its defaults and no checks (the
+            detector set used before gradual transitions were detected; for comparisons).
+    """
+
+    def __init__(self, rate: Fraction, min_shot_s: float, *, checked: bool = True):
+        self._rate = rate
+        self._checked = checked
+        if checked:
+            self._detector = AdaptiveDetector(
+                adaptive_threshold=ADAPTIVE_THRESHOLD,
+                min_scene_len=float(min_shot_s),
+                min_content_val=MIN_CHANGE,
+                weights=SATURATION_AND_LUMA,
+            )
+        else:
+            self._detector = AdaptiveDetector(min_scene_len=float(min_shot_s))
+        self._frames = TinyFrames(4 * CHECK_FRAMES + 8)
+        self._times: list[float] = []  # recent frame times, for time -> frame index
+        self._pending: list[int] = []  # frame indices of cuts waiting for their check
+        self._last: FrameTimecode | None = None
+        self.latency_frames = self._detector.window_width + CHECK_FRAMES + 1
+
+    def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
+        self._last = make_timecode(time_s, self._rate)
+        found = self._detector.process_frame(self._last, frame)
+        if not self._checked:
+            return [Cut(tc.seconds, "hard") for tc in found]
+        self._frames.add(time_s, frame)
+        self._times.append(time_s)
+        del self._times[: -4 * CHECK_FRAMES - 8]
+        for tc in found:
+            offset = bisect.bisect_left(self._times, tc.seconds - 1e-7)
+            self._pending.append(self._frames.count - len(self._times) + offset)
+        return self._settle(final=False)
+
+    def post_process(self) -> list[Cut]:
+        if self._last is None:
+            return []
+        found = self._detector.post_process(self._last)
+        if not self._checked:
+            return [Cut(tc.seconds, "hard") for tc in found]
+        return self._settle(final=True)
+
+    def _settle(self, final: bool) -> list[Cut]:
+        cuts = []
+        while self._pending and (final or self._frames.count > self._pending[0] + CHECK_FRAMES):
+            index = self._pending.pop(0)
+            if self._frames.has(index) and self._is_cut(index):
+                cuts.append(Cut(self._frames.time(index), "hard"))
+        return cuts
+
+    def _is_cut(self, index: int) -> bool:
+        """False for a flash (the picture returns) or a lamp (only the exposure changed)."""
+        frames = self._frames
+        before = [frames[i] for i in range(index - CHECK_FRAMES, index) if frames.has(i)]
+        after = [frames[i] for i in range(index, index + CHECK_FRAMES + 1) if frames.has(i)]
+        if not before or not after:
+            return True
+        jump = distance(before[-1], after[0])
+        closest = min(distance(b, a) for b in before for a in after)
+        if closest < RETURN_SHARE * jump:
+            return False
+        raw = distance(before[0], after[-1])
+        return gain_free_distance(before[0], after[-1]) >= GAIN_SHARE * raw
