@@ -74,6 +74,7 @@ def assemble(
         scenes=scenes,
         film=aggregate.summarize_film(frames),
         keyframes=_scene_keyframes(scan.shot_keyframes, shots),
+        shot_detection=scan.shot_detection,
     )
 
 

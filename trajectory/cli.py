@@ -104,9 +104,17 @@ def main() -> None:
     show_default=True,
     help="Where the model runs.",
 )
+@click.option(
+    "--shots",
+    type=click.Choice(["auto", "fast", "learned", "classic"]),
+    default="auto",
+    show_default=True,
+    help="Shot detection: fast CPU detectors, learned (TransNetV2, needs torch), classic "
+    "(before dissolves were detected); auto = learned when the model runs on CUDA, else fast.",
+)
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_report, quiet):
+def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, shots, no_report, quiet):
     """Analyze VIDEO: shots, scenes and emotion distributions -> tags.json, CSVs, report."""
     _setup_logging(quiet)
 
@@ -137,6 +145,7 @@ def analyze(video, model_path, no_model, out_dir, fps, batch_size, device, no_re
             device=device,
             progress=not quiet,
             resume_log=resume_log,
+            shots=shots,
         )
         _write(result, target, report=not no_report)
         resume_log.unlink(missing_ok=True)

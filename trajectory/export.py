@@ -72,6 +72,7 @@ def tags_document(result: Analysis) -> dict:
         },
         "model": result.model,
         "sampling": {"fps": result.sampling_fps, "frames_scored": _frames_scored(result)},
+        "shot_detection": {"mode": result.shot_detection},
         "emotions": list(EMOTIONS),
         "film": {
             "distribution": film.distribution,
@@ -241,4 +242,5 @@ def read_outputs(out_dir: str | os.PathLike) -> Analysis:
         scenes=aggregate.scene_table(frames, shots),
         film=aggregate.summarize_film(frames),
         keyframes=keyframes,
+        shot_detection=tags.get("shot_detection", {}).get("mode", "fast"),
     )

@@ -33,6 +33,7 @@ class Analysis:
     )  # index, start_s, end_s, first_shot, last_shot, dominant, confidence, 8 classes
     film: aggregate.FilmSummary
     keyframes: dict[int, bytes] = field(default_factory=dict)  # scene -> JPEG thumbnail
+    shot_detection: str = "fast"  # detector set: "fast", "learned" or "classic"
 
     @property
     def start_s(self) -> float:

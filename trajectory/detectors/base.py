@@ -76,6 +76,7 @@ class TinyFrames:
     """The last ``capacity`` tiny frames with their times, indexed by absolute frame number."""
 
     def __init__(self, capacity: int):
+        self.capacity = capacity
         self._frames: deque[np.ndarray] = deque(maxlen=capacity)
         self._times: deque[float] = deque(maxlen=capacity)
         self.count = 0  # frames added so far; the newest has index count - 1

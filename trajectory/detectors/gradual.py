@@ -39,7 +39,7 @@ class DissolveDetector(Detector):
 
     def __init__(self) -> None:
         longest = max(WINDOWS)
-        self._frames = TinyFrames(3 * longest + 4)
+        self._frames = TinyFrames(REACH + 3 * longest)  # a closing dissolve is still held
         self._group: tuple[int, int, int, int] | None = None  # s, e of the union; best s, e
         self._best_residual = np.inf
         self.latency_frames = REACH + longest
@@ -78,7 +78,8 @@ class DissolveDetector(Detector):
         first, last, best_s, best_e = self._group
         self._group, self._best_residual = None, np.inf
         frames = self._frames
-        if not (frames.has(first) and frames.has(last)):
+        first = max(first, frames.count - frames.capacity)
+        if not (frames.has(best_s) and frames.has(best_e)):
             return []
         chord = frames[best_e] - frames[best_s]
         norm = float((chord * chord).sum())
