@@ -7,8 +7,9 @@ two greyscale shots. A sudden change still is no cut when
 
 - the picture comes back: a frame after the change matches a frame before it (a flash of 1-3
   bright frames, a person crossing close to the lens);
-- only the exposure changed: the frames around it match once each is scaled to the same mean
-  brightness (a lamp switched on).
+- the same picture got brighter: a least-squares gain and offset map the frame before onto the
+  frame after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on;
+  a cut to an unrelated picture fits a gain near 0).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 from scenedetect.detectors.content_detector import ContentDetector
 
-from trajectory.detectors.base import Cut, Detector, TinyFrames, distance, gain_free_distance
+from trajectory.detectors.base import Cut, Detector, TinyFrames, distance
 from trajectory.detectors.base import timecode as make_timecode
 
 SATURATION_AND_LUMA = ContentDetector.Components(
@@ -30,7 +31,8 @@ ADAPTIVE_THRESHOLD = 3.5  # change >= 3.5x its neighbours' (PySceneDetect's defa
 MIN_CHANGE = 3.0  # mean |d saturation| + |d luma| / 2, in levels: a cut between grey textures
 CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at most 3)
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
-GAIN_SHARE = 0.4  # "only exposure changed": gain-free change below 40% of the raw change
+LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
+LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
 
 
 class HardCutDetector(Detector):
@@ -55,7 +57,7 @@ class HardCutDetector(Detector):
             )
         else:
             self._detector = AdaptiveDetector(min_scene_len=float(min_shot_s))
-        self._frames = TinyFrames(4 * CHECK_FRAMES + 8)
+        self._frames = TinyFrames(4 * CHECK_FRAMES + 12)
         self._times: list[float] = []  # recent frame times, for time -> frame index
         self._pending: list[int] = []  # frame indices of cuts waiting for their check
         self._last: FrameTimecode | None = None
@@ -85,21 +87,42 @@ class HardCutDetector(Detector):
     def _settle(self, final: bool) -> list[Cut]:
         cuts = []
         while self._pending and (final or self._frames.count > self._pending[0] + CHECK_FRAMES):
-            index = self._pending.pop(0)
-            if self._frames.has(index) and self._is_cut(index):
+            index = self._jump_near(self._pending.pop(0))
+            if index is not None and self._is_cut(index):
                 cuts.append(Cut(self._frames.time(index), "hard"))
         return cuts
+
+    def _jump_near(self, index: int) -> int | None:
+        """The frame with the largest change from its predecessor within 3 frames of ``index``.
+
+        The adaptive detector names a frame of its window, which around a flash need not be
+        the one where the picture jumps.
+        """
+        frames = self._frames
+        near = [i for i in range(index - 3, index + 3) if frames.has(i) and frames.has(i - 1)]
+        if not near:
+            return None
+        return max(near, key=lambda i: distance(frames[i - 1], frames[i]))
 
     def _is_cut(self, index: int) -> bool:
         """False for a flash (the picture returns) or a lamp (only the exposure changed)."""
         frames = self._frames
         before = [frames[i] for i in range(index - CHECK_FRAMES, index) if frames.has(i)]
         after = [frames[i] for i in range(index, index + CHECK_FRAMES + 1) if frames.has(i)]
-        if not before or not after:
+        if len(before) < 3 or len(after) < 4:
             return True
         jump = distance(before[-1], after[0])
         closest = min(distance(b, a) for b in before for a in after)
         if closest < RETURN_SHARE * jump:
             return False
-        raw = distance(before[0], after[-1])
-        return gain_free_distance(before[0], after[-1]) >= GAIN_SHARE * raw
+        return not _lamp_switched_on(frames[index - 3], frames[index + 3])
+
+
+def _lamp_switched_on(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether ``after`` is ``before`` brightened (tiny frames, shape (27, 48, 3))."""
+    x, y = before.mean(axis=2).ravel(), after.mean(axis=2).ravel()
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    (gain, offset), *_ = np.linalg.lstsq(design, y, rcond=None)
+    change = float(np.abs(y - x).mean())
+    left = float(np.abs(y - gain * x - offset).mean())
+    return LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL * change
