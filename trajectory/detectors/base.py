@@ -12,7 +12,8 @@ import numpy as np
 from scenedetect import FrameTimecode
 from scenedetect.common import Timecode
 
-TINY_SIZE = (48, 27)  # (width, height): TransNetV2's input size, enough for global statistics
+TINY_SIZE = (48, 27)  # (width, height): TransNetV2's input size
+TINY_FACTOR = 4  # the checks' tiny copies are 1/4 of the ~256 px detection frame (64x36 at 16:9)
 _TIME_BASE = Fraction(1, 1_000_000)  # PySceneDetect detectors get microsecond timecodes
 
 
@@ -53,8 +54,13 @@ def timecode(time_s: float, rate: Fraction) -> FrameTimecode:
 
 
 def tiny(frame: np.ndarray) -> np.ndarray:
-    """A 48x27 float32 copy of a BGR frame, shape (27, 48, 3), area-averaged (grain cancels)."""
-    return cv2.resize(frame, TINY_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
+    """A float32 copy of a BGR frame at 1/4 size, area-averaged (grain cancels).
+
+    Shape (H // 4, W // 4, 3); an integer factor keeps OpenCV's area resize on its fast path.
+    """
+    height, width = frame.shape[:2]
+    size = (max(1, width // TINY_FACTOR), max(1, height // TINY_FACTOR))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -63,13 +69,25 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def gain_free_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute difference after scaling each frame to the pair's mean brightness.
-
-    A lamp switched on or a fade multiplies the picture by a gain: this distance ignores that.
-    """
+    """Mean absolute difference after scaling each frame to the pair's mean brightness."""
     mean_a, mean_b = float(a.mean()), float(b.mean())
     level = (mean_a + mean_b) / 2
     return distance(a * (level / max(mean_a, 1.0)), b * (level / max(mean_b, 1.0)))
+
+
+def rescaling(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
+    """How well ``after`` is ``before`` with another exposure (a lamp, a fade).
+
+    Fits ``after ~ gain * before + offset`` by least squares on the grey images and returns
+    (gain, share of the mean absolute change the fit leaves). The same picture brightened by a
+    lamp fits a gain of 1.25-4 and leaves little; an unrelated picture fits a gain near 0.
+    """
+    x, y = before.mean(axis=2).ravel(), after.mean(axis=2).ravel()
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    (gain, offset), *_ = np.linalg.lstsq(design, y, rcond=None)
+    change = float(np.abs(y - x).mean())
+    left = float(np.abs(y - gain * x - offset).mean())
+    return float(gain), left / max(change, 1e-6)
 
 
 class TinyFrames:

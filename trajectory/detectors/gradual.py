@@ -22,12 +22,21 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from trajectory.detectors.base import Cut, Detector, TinyFrames, distance, gain_free_distance
+from trajectory.detectors.base import (
+    Cut,
+    Detector,
+    TinyFrames,
+    distance,
+    gain_free_distance,
+    rescaling,
+)
 
 WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
 CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
-GAIN_SHARE_MIN = 0.4  # gain-free change / change: a lamp or fade gives < 0.3, a dissolve ~1
+RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 30% of the change: a lamp or a
+RESCALED_LEFT_MAX = 0.3  # fade changes exposure, not the picture (see ``rescaling``)
+GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 DARK_LEVEL = 24.0  # ends darker than this belong to a fade through black
@@ -104,7 +113,10 @@ def _window_residual(frames: TinyFrames, start: int, end: int) -> float | None:
         residual = max(residual, distance(frames[k], mixed) / chord)
         if residual > MIXTURE_MAX:
             return None
-    if gain_free_distance(first, last) < GAIN_SHARE_MIN * chord:
+    gain, left = rescaling(first, last)
+    if gain > RESCALED_GAIN_MIN and left < RESCALED_LEFT_MAX:  # same picture, other exposure
+        return None
+    if gain_free_distance(first, last) < GAIN_FREE_MIN * chord:
         return None
     outside = max(distance(frames[start - length], first), distance(last, frames[end + length]))
     if outside > OUTSIDE_MAX * chord:

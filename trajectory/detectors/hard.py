@@ -21,7 +21,7 @@ import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 from scenedetect.detectors.content_detector import ContentDetector
 
-from trajectory.detectors.base import Cut, Detector, TinyFrames, distance
+from trajectory.detectors.base import Cut, Detector, TinyFrames, distance, rescaling
 from trajectory.detectors.base import timecode as make_timecode
 
 SATURATION_AND_LUMA = ContentDetector.Components(
@@ -115,14 +115,5 @@ class HardCutDetector(Detector):
         closest = min(distance(b, a) for b in before for a in after)
         if closest < RETURN_SHARE * jump:
             return False
-        return not _lamp_switched_on(frames[index - 3], frames[index + 3])
-
-
-def _lamp_switched_on(before: np.ndarray, after: np.ndarray) -> bool:
-    """Whether ``after`` is ``before`` brightened (tiny frames, shape (27, 48, 3))."""
-    x, y = before.mean(axis=2).ravel(), after.mean(axis=2).ravel()
-    design = np.stack([x, np.ones_like(x)], axis=1)
-    (gain, offset), *_ = np.linalg.lstsq(design, y, rcond=None)
-    change = float(np.abs(y - x).mean())
-    left = float(np.abs(y - gain * x - offset).mean())
-    return LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL * change
+        gain, left = rescaling(frames[index - 3], frames[index + 3])
+        return not (LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL)
