@@ -84,16 +84,21 @@ class DissolveDetector(Detector):
         return cuts
 
     def _close(self) -> list[Cut]:
-        first, last, best_s, best_e = self._group
+        """The cut of the open dissolve: its first frame past half-way from A to B.
+
+        A and B are the frames at the ends of all its passing windows together, outside the
+        dissolve on either side, so the camera's motion weighs the same on both.
+        """
+        first, last, _, _ = self._group
         self._group, self._best_residual = None, np.inf
         frames = self._frames
         first = max(first, frames.count - frames.capacity)
-        if not (frames.has(best_s) and frames.has(best_e)):
+        if not (frames.has(first) and frames.has(last)):
             return []
-        chord = frames[best_e] - frames[best_s]
-        norm = float((chord * chord).sum())
+        chord = frames[last] - frames[first]
+        norm = max(float((chord * chord).sum()), 1e-6)
         for index in range(first, last + 1):
-            progress = float(((frames[index] - frames[best_s]) * chord).sum()) / norm
+            progress = float(((frames[index] - frames[first]) * chord).sum()) / norm
             if progress >= 0.5:
                 return [Cut(frames.time(index), "dissolve")]
         return []
