@@ -45,7 +45,8 @@ def pan(canvas: np.ndarray, count: int, speed: float = 0.3, start: float = 0.0) 
 def dissolve(a: list, b: list) -> list:
     """Cross-fades two equally long frame lists: frame k is (1 - w) a + w b, w = (k+1)/(n+1)."""
     n = len(a)
-    return [cv2.addWeighted(x, 1 - (k + 1) / (n + 1), y, (k + 1) / (n + 1), 0) for k, (x, y) in enumerate(zip(a, b))]  # fmt: skip
+    weights = [(k + 1) / (n + 1) for k in range(n)]
+    return [cv2.addWeighted(x, 1 - w, y, w, 0) for x, y, w in zip(a, b, weights)]
 
 
 def run(detector, frames: list) -> list:
