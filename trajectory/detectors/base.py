@@ -13,6 +13,7 @@ from scenedetect import FrameTimecode
 from scenedetect.common import Timecode
 
 TINY_SIZE = (48, 27)  # (width, height): TransNetV2's input size
+BLACK_LEVEL = 20.0  # grey level under which a pixel is black in both frames (bars): ignored
 TINY_FACTOR = 4  # the checks' tiny copies are 1/4 of the ~256 px detection frame (64x36 at 16:9)
 _TIME_BASE = Fraction(1, 1_000_000)  # PySceneDetect detectors get microsecond timecodes
 
@@ -69,7 +70,13 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def gain_free_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute difference after scaling each frame to the pair's mean brightness."""
+    """Mean absolute difference after scaling each frame to the pair's mean brightness.
+
+    Pixels black in both frames (letterbox or pillarbox bars) are left out.
+    """
+    lit = (a.mean(axis=2) > BLACK_LEVEL) | (b.mean(axis=2) > BLACK_LEVEL)
+    if lit.sum() >= 16:
+        a, b = a[lit], b[lit]
     mean_a, mean_b = float(a.mean()), float(b.mean())
     level = (mean_a + mean_b) / 2
     return distance(a * (level / max(mean_a, 1.0)), b * (level / max(mean_b, 1.0)))
@@ -78,11 +85,15 @@ def gain_free_distance(a: np.ndarray, b: np.ndarray) -> float:
 def rescaling(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
     """How well ``after`` is ``before`` with another exposure (a lamp, a fade).
 
-    Fits ``after ~ gain * before + offset`` by least squares on the grey images and returns
+    Fits ``after ~ gain * before + offset`` by least squares on the grey images (leaving out
+    pixels black in both, such as letterbox bars) and returns
     (gain, share of the mean absolute change the fit leaves). The same picture brightened by a
     lamp fits a gain of 1.25-4 and leaves little; an unrelated picture fits a gain near 0.
     """
     x, y = before.mean(axis=2).ravel(), after.mean(axis=2).ravel()
+    lit = (x > BLACK_LEVEL) | (y > BLACK_LEVEL)  # letterbox bars match in any two frames
+    if lit.sum() >= 16:
+        x, y = x[lit], y[lit]
     design = np.stack([x, np.ones_like(x)], axis=1)
     (gain, offset), *_ = np.linalg.lstsq(design, y, rcond=None)
     change = float(np.abs(y - x).mean())

@@ -34,12 +34,12 @@ from trajectory.detectors.base import (
 WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
 CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
-RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 30% of the change: a lamp or a
-RESCALED_LEFT_MAX = 0.3  # fade changes exposure, not the picture (see ``rescaling``)
+RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
+RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescaling``)
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
-DARK_LEVEL = 24.0  # ends darker than this belong to a fade through black
+DARK_LEVEL = 12.0  # ends darker than this are black (ThresholdDetector's level): a fade
 REACH = 2 * max(WINDOWS)  # frames a window's start lies before the newest frame
 
 
