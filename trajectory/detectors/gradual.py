@@ -12,6 +12,8 @@ the window [s, e] of tiny 48x27 copies:
 - does a shift of the first frame not explain the last (a pan over the same place)?
 - is the change concentrated in the window: does the picture change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change)? Steady camera motion does not.
+  This is asked of 16x9 copies, the layout of light and colour, which a pan over fine texture
+  changes little and a change of place changes a lot.
 
 Windows that pass and overlap form one dissolve; its cut is the first frame that is more than
 half-way from the outgoing to the incoming picture (the dissolve's middle).
@@ -123,12 +125,26 @@ def _window_residual(frames: TinyFrames, start: int, end: int) -> float | None:
         return None
     if gain_free_distance(first, last) < GAIN_FREE_MIN * chord:
         return None
-    outside = max(distance(frames[start - length], first), distance(last, frames[end + length]))
-    if outside > OUTSIDE_MAX * chord:
+    coarse_first, coarse_last = _coarse(first), _coarse(last)
+    outside = max(
+        distance(_coarse(frames[start - length]), coarse_first),
+        distance(coarse_last, _coarse(frames[end + length])),
+    )
+    if outside > OUTSIDE_MAX * distance(coarse_first, coarse_last):
         return None
     if _shifted_share(first, last) < SHIFT_SHARE_MIN:
         return None
     return residual
+
+
+def _coarse(frame: np.ndarray) -> np.ndarray:
+    """A 1/4-size copy of a tiny frame (16x9 at 16:9): the picture's layout of light and colour.
+
+    Camera motion over a few dozen frames hardly changes it; a change of place does.
+    """
+    height, width = frame.shape[:2]
+    size = (max(1, width // 4), max(1, height // 4))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
 def _shifted_share(first: np.ndarray, last: np.ndarray) -> float:
