@@ -148,3 +148,44 @@ def test_shot_detector_prefers_the_dissolve_to_a_hard_cut_of_the_same_transition
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="shot detection"):
         ShotDetector(FPS, mode="psychic")
+
+
+def test_learned_detector_finds_a_cut_and_leaves_the_process_alone(capfd):
+    """TransNetV2's constructor seeds RNGs and flips global torch flags: none of that leaks."""
+    import os
+    import random
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1234)
+    np.random.seed(1234)
+    random.seed(1234)
+    before = (
+        torch.random.get_rng_state(),
+        np.random.get_state()[1].copy(),
+        random.getstate(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
+        list(warnings.filters),
+    )
+    from trajectory.detectors.learned import TransNetDetector
+
+    detector = TransNetDetector("cpu")
+    after = (
+        torch.random.get_rng_state(),
+        np.random.get_state()[1].copy(),
+        random.getstate(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
+        list(warnings.filters),
+    )
+    assert torch.equal(before[0], after[0]) and (before[1] == after[1]).all()
+    assert before[2:] == after[2:]
+    assert capfd.readouterr().out == ""
+    frames = pan(texture(921), 60) + pan(texture(922), 60, speed=-0.5, start=100)
+    cuts = run(detector, frames)
+    assert len(cuts) == 1 and abs(cuts[0] - 60) <= 1, cuts

@@ -93,16 +93,18 @@ class HardCutDetector(Detector):
         return cuts
 
     def _jump_near(self, index: int) -> int | None:
-        """The frame with the largest change from its predecessor within 3 frames of ``index``.
+        """The frame where the picture jumps: ``index``, unless a frame within 3 jumps far more.
 
         The adaptive detector names a frame of its window, which around a flash need not be
-        the one where the picture jumps.
+        the one where the picture jumps; at a cut it is, and then it is kept.
         """
         frames = self._frames
         near = [i for i in range(index - 3, index + 3) if frames.has(i) and frames.has(i - 1)]
         if not near:
             return None
-        return max(near, key=lambda i: distance(frames[i - 1], frames[i]))
+        jumps = {i: distance(frames[i - 1], frames[i]) for i in near}
+        largest = max(jumps, key=jumps.get)
+        return index if jumps.get(index, 0.0) >= 0.5 * jumps[largest] else largest
 
     def _is_cut(self, index: int) -> bool:
         """False for a flash (the picture returns) or a lamp (only the exposure changed)."""
