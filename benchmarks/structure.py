@@ -13,9 +13,9 @@ For each film in ``structure_films.SPECS`` and each method it scores:
 Methods: ``trajectory.analyze(..., shots=M)`` without a model for M in fast / classic / learned
 (classic: the detector set before dissolves were detected), and PySceneDetect's own
 ``detect-adaptive`` and ``detect-content`` (its API, its own decoding, default settings).
-The 1080p film is also timed as ``trajectory analyze --no-model`` in this worktree (fast) and in
-the main worktree, alternating, best of ``--repeat``. Then the zoo's ``goldeneye-vfr-drop3.mp4``
-(upstream cuts at 3.754 s and 8.759 s) and ``testvideo.mp4``.
+The 1080p film is also timed as ``trajectory analyze --no-model`` here (fast, and with
+``--shots classic``) and in the main worktree, alternating, best of ``--repeat``. Then the zoo's
+``goldeneye-vfr-drop3.mp4`` (upstream cuts at 3.754 s and 8.759 s) and ``testvideo.mp4``.
 
     python benchmarks/structure.py            # everything; JSON -> benchmarks/out/structure.json
     python benchmarks/structure.py --methods fast,classic --no-timing
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -158,29 +159,43 @@ def run_scenedetect(path: Path, truth: dict, name: str) -> dict:
     return scores
 
 
-def time_cli(cwd: Path, film: Path, python: str) -> float:
+def time_cli(cwd: Path, film: Path, extra: list[str]) -> dict:
+    """Wall and CPU (user + system) seconds of one ``trajectory analyze --no-model`` run."""
     with tempfile.TemporaryDirectory() as tmp:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(
-            [python, "-m", "trajectory", "analyze", str(film), "--no-model", "--quiet",
-             "--no-report", "--out", str(Path(tmp) / "out")],
+            [sys.executable, "-m", "trajectory", "analyze", str(film), "--no-model", "--quiet",
+             "--no-report", "--out", str(Path(tmp) / "out"), *extra],
             cwd=cwd, check=True, env={**os.environ, "PYTHONPATH": str(cwd)},
         )  # fmt: skip
-        return time.perf_counter() - start
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return {"wall_s": wall, "cpu_s": cpu}
 
 
 def timing(film: Path, repeat: int) -> dict:
-    """Best-of wall time of analyze --no-model here (fast) and in the main worktree."""
-    python = sys.executable
-    runs = {"this": [], "main": []}
+    """Best-of wall and CPU time of analyze --no-model, alternating: this branch's default
+    (fast), this branch with --shots classic (the detectors before), and the main worktree."""
+    variants = {"fast": (ROOT, []), "classic": (ROOT, ["--shots", "classic"])}
+    if (MAIN / "trajectory").is_dir():
+        variants["main"] = (MAIN, [])
+    runs = {name: [] for name in variants}
     for _ in range(repeat):
-        runs["this"].append(time_cli(ROOT, film, python))
-        if (MAIN / "trajectory").is_dir():
-            runs["main"].append(time_cli(MAIN, film, python))
-    best = {k: min(v) for k, v in runs.items() if v}
-    if "main" in best:
-        best["ratio"] = best["this"] / best["main"]
-    return {"film": film.name, "runs": runs, **best}
+        for name, (cwd, extra) in variants.items():
+            runs[name].append(time_cli(cwd, film, extra))
+    best = {
+        name: {key: min(r[key] for r in rs) for key in ("wall_s", "cpu_s")}
+        for name, rs in runs.items()
+    }
+    ratios = {
+        f"fast/{base}_{key}": best["fast"][key] / best[base][key]
+        for base in best
+        if base != "fast"
+        for key in ("wall_s", "cpu_s")
+    }
+    return {"film": film.name, "runs": runs, "best": best, "ratios": ratios}
 
 
 def zoo(methods: list[str]) -> dict:
@@ -225,9 +240,10 @@ def main() -> None:
     parser.add_argument("--films", default="", help="comma-separated spec names (default all)")
     parser.add_argument("--repeat", type=int, default=2, help="timing runs of each CLI")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--only-timing", action="store_true", help="skip the detection scores")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    methods = args.methods.split(",")
+    methods = [] if args.only_timing else args.methods.split(",")
     wanted = set(filter(None, args.films.split(",")))
     results, films = {}, {}
     for spec in structure_films.SPECS:
@@ -245,10 +261,12 @@ def main() -> None:
     report = {"films": results, "zoo": zoo(methods)}
     if not args.no_timing and "photo-1080p24" in films:
         report["timing_1080p"] = timing(films["photo-1080p24"], args.repeat)
+    if args.only_timing:
+        args.out = args.out.with_name("structure-timing.json")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, default=float))
     print(table(results))
-    print(json.dumps({"zoo": report["zoo"], "timing_1080p": report.get("timing_1080p")}))
+    print(json.dumps({"zoo": report["zoo"], "timing_1080p": report.get("timing_1080p")}, indent=1))
 
 
 if __name__ == "__main__":
