@@ -2,7 +2,7 @@
 
 A dissolve of L frames from shot A to shot B shows frames ``(1 - a) A + a B`` with ``a`` rising
 from 0 to 1. For every frame and a few window lengths L (8 to 50 frames) the detector asks of
-the window [s, e] of tiny 48x27 copies:
+the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
 
 - does the picture change a lot from s to e (``CHORD_MIN`` levels)?
 - are the frames at 1/4, 1/2 and 3/4 of the window the matching mixtures of its two ends
@@ -15,8 +15,8 @@ the window [s, e] of tiny 48x27 copies:
   This is asked of 16x9 copies, the layout of light and colour, which a pan over fine texture
   changes little and a change of place changes a lot.
 
-Windows that pass and overlap form one dissolve; its cut is the first frame that is more than
-half-way from the outgoing to the incoming picture (the dissolve's middle).
+Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
+from the frame just before its windows to the frame just after them (the dissolve's middle).
 """
 
 from __future__ import annotations
@@ -51,8 +51,7 @@ class DissolveDetector(Detector):
     def __init__(self) -> None:
         longest = max(WINDOWS)
         self._frames = TinyFrames(REACH + 3 * longest)  # a closing dissolve is still held
-        self._group: tuple[int, int, int, int] | None = None  # s, e of the union; best s, e
-        self._best_residual = np.inf
+        self._group: tuple[int, int] | None = None  # first and last frame of the open dissolve
         self.latency_frames = REACH + longest
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
@@ -72,17 +71,13 @@ class DissolveDetector(Detector):
 
     def _consider(self, start: int, end: int) -> list[Cut]:
         """Adds a passing window to the open dissolve, or closes that and opens a new one."""
-        residual = _window_residual(self._frames, start, end)
-        if residual is None:
+        if not _window_passes(self._frames, start, end):
             return []
         if self._group is not None and start <= self._group[1] and end >= self._group[0]:
-            s, e, best_s, best_e = self._group
-            if residual < self._best_residual:
-                best_s, best_e, self._best_residual = start, end, residual
-            self._group = (min(s, start), max(e, end), best_s, best_e)
+            self._group = (min(self._group[0], start), max(self._group[1], end))
             return []
         cuts = self._close() if self._group is not None else []
-        self._group, self._best_residual = (start, end, start, end), residual
+        self._group = (start, end)
         return cuts
 
     def _close(self) -> list[Cut]:
@@ -91,8 +86,8 @@ class DissolveDetector(Detector):
         A and B are the frames at the ends of all its passing windows together, outside the
         dissolve on either side, so the camera's motion weighs the same on both.
         """
-        first, last, _, _ = self._group
-        self._group, self._best_residual = None, np.inf
+        first, last = self._group
+        self._group = None
         frames = self._frames
         first = max(first, frames.count - frames.capacity)
         if not (frames.has(first) and frames.has(last)):
@@ -106,35 +101,31 @@ class DissolveDetector(Detector):
         return []
 
 
-def _window_residual(frames: TinyFrames, start: int, end: int) -> float | None:
-    """The window's mixture residual (share of its change) if it passes every test, else None."""
+def _window_passes(frames: TinyFrames, start: int, end: int) -> bool:
+    """Whether the window [start, end] passes every test of the module docstring."""
     first, last = frames[start], frames[end]
     chord = distance(first, last)
     if chord < CHORD_MIN or min(first.mean(), last.mean()) < DARK_LEVEL:
-        return None
+        return False
     length = end - start
-    residual = 0.0
     for share in (0.25, 0.5, 0.75):
         k = start + round(share * length)
         mixed = first + (k - start) / length * (last - first)
-        residual = max(residual, distance(frames[k], mixed) / chord)
-        if residual > MIXTURE_MAX:
-            return None
+        if distance(frames[k], mixed) > MIXTURE_MAX * chord:
+            return False
     gain, left = rescaling(first, last)
     if gain > RESCALED_GAIN_MIN and left < RESCALED_LEFT_MAX:  # same picture, other exposure
-        return None
+        return False
     if gain_free_distance(first, last) < GAIN_FREE_MIN * chord:
-        return None
+        return False
     coarse_first, coarse_last = _coarse(first), _coarse(last)
     outside = max(
         distance(_coarse(frames[start - length]), coarse_first),
         distance(coarse_last, _coarse(frames[end + length])),
     )
     if outside > OUTSIDE_MAX * distance(coarse_first, coarse_last):
-        return None
-    if _shifted_share(first, last) < SHIFT_SHARE_MIN:
-        return None
-    return residual
+        return False
+    return _shifted_share(first, last) >= SHIFT_SHARE_MIN
 
 
 def _coarse(frame: np.ndarray) -> np.ndarray:
