@@ -5,6 +5,9 @@ camera motion makes no cut. It scores saturation and luminance only: hue is unde
 greyscale and noisy in dull colours, and averaging it in would third the score of a cut between
 two greyscale shots. A sudden change still is no cut when
 
+- on our own 1/4-size copies the change at the cut is not at least twice the median change
+  between the frames around it (the detector's ratio can be fooled by a dip in its neighbours,
+  at the end of a dissolve);
 - the picture comes back: a frame after the change matches a frame before it (a flash of 1-3
   bright frames, a person crossing close to the lens);
 - the same picture got brighter: a least-squares gain and offset map the frame before onto the
@@ -30,6 +33,9 @@ SATURATION_AND_LUMA = ContentDetector.Components(
 ADAPTIVE_THRESHOLD = 3.5  # change >= 3.5x its neighbours' (PySceneDetect's default is 3.0)
 MIN_CHANGE = 3.0  # mean |d saturation| + |d luma| / 2, in levels: a cut between grey textures
 CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at most 3)
+JUMP_MIN = 3.0  # levels: a jump on the 1/4-size copies that may be a cut the detector missed
+JUMP_RATIO = 4.0  # ... when it is this many times the median change of the 10 frames around it
+STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change around it
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
@@ -73,8 +79,31 @@ class HardCutDetector(Detector):
         del self._times[: -4 * CHECK_FRAMES - 8]
         for tc in found:
             offset = bisect.bisect_left(self._times, tc.seconds - 1e-7)
-            self._pending.append(self._frames.count - len(self._times) + offset)
+            bisect.insort(self._pending, self._frames.count - len(self._times) + offset)
+        self._find_jump()
         return self._settle(final=False)
+
+    def _find_jump(self) -> None:
+        """Adds a candidate where our own copies jump and the detector's score stayed low.
+
+        Between two framings of a low-contrast greyscale texture the detector's mean HSV change
+        can stay under ``MIN_CHANGE`` while the 1/4-size copies jump ``JUMP_RATIO`` times more
+        than between their neighbours.
+        """
+        frames = self._frames
+        index = frames.count - 1 - CHECK_FRAMES
+        if not frames.has(index - CHECK_FRAMES - 1):
+            return
+        steps = [
+            distance(frames[i - 1], frames[i])
+            for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)
+        ]
+        jump = steps.pop(CHECK_FRAMES)
+        # Against its two neighbours too: a whip pan's blurred swing changes several frames.
+        usual = max(float(np.median(steps)), steps[CHECK_FRAMES - 1], steps[CHECK_FRAMES])
+        standing_out = jump >= JUMP_MIN and jump >= JUMP_RATIO * usual
+        if standing_out and index not in self._pending:
+            bisect.insort(self._pending, index)
 
     def post_process(self) -> list[Cut]:
         if self._last is None:
@@ -114,6 +143,10 @@ class HardCutDetector(Detector):
         if len(before) < 3 or len(after) < 4:
             return True
         jump = distance(before[-1], after[0])
+        steps = [distance(x, y) for x, y in zip(before + after, (before + after)[1:])]
+        steps.remove(jump)
+        if jump < STANDOUT * float(np.median(steps)):  # no jump on our copies: noise upstream
+            return False
         closest = min(distance(b, a) for b in before for a in after)
         if closest < RETURN_SHARE * jump:
             return False
