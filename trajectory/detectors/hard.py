@@ -3,7 +3,10 @@
 The adaptive detector compares each frame's change with the change of its neighbours, so steady
 camera motion makes no cut. It scores saturation and luminance only: hue is undefined in
 greyscale and noisy in dull colours, and averaging it in would third the score of a cut between
-two greyscale shots. A sudden change still is no cut when
+two greyscale shots. A second source of candidates is a jump on our own 1/4-size copies of
+``JUMP_RATIO`` times the change between the frames around it and between its two neighbours
+(cuts between framings of a low-contrast texture, which the detector's score misses). A
+candidate still is no cut when
 
 - on our own 1/4-size copies the change at the cut is not at least twice the median change
   between the frames around it (the detector's ratio can be fooled by a dip in its neighbours,
@@ -42,7 +45,7 @@ LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
 
 
 class HardCutDetector(Detector):
-    """Hard cuts from ``AdaptiveDetector``, without flashes and lamps.
+    """Hard cuts from ``AdaptiveDetector`` and jumps on tiny copies, without flashes and lamps.
 
     Args:
         rate: the video's nominal frame rate (for PySceneDetect's timecodes).
