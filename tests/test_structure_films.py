@@ -10,6 +10,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -18,6 +19,7 @@ import structure  # noqa: E402
 import structure_films  # noqa: E402
 
 import trajectory  # noqa: E402
+from trajectory.export import tags_document, tags_schema  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", [5, 6, 7])
@@ -71,4 +73,8 @@ def test_fast_detectors_on_a_generated_film(tmp_path):
     assert scores["false_at_events"] == {"flash": 0, "lamp": 0, "whip_pan": 0}
     assert scores["false_cuts"] <= 1
     assert scores["gradual"]["recall"] >= 0.6  # 3 of 3 measured; dissolve recall is the weak spot
-    assert result.shot_detection == "fast"
+    tags = tags_document(result)
+    jsonschema.validate(tags, tags_schema())
+    assert tags["shot_detection"] == {"mode": "fast"}
+    kinds = {shot["transition"] for shot in tags["shots"]}
+    assert "dissolve" in kinds and "hard" in kinds
