@@ -91,6 +91,7 @@ def assemble(
         crop=scan.crop.as_dict() if scan.crop else None,
         scene_grouping=params.as_dict(),
         shot_signatures=signatures,
+        shot_detection=scan.shot_detection,
     )
 
 

@@ -145,6 +145,14 @@ def main() -> None:
     show_default=True,
     help="Where the model runs.",
 )
+@click.option(
+    "--shots",
+    type=click.Choice(["auto", "fast", "learned", "classic"]),
+    default="auto",
+    show_default=True,
+    help="Shot detection: fast CPU detectors, learned (TransNetV2, needs torch), classic "
+    "(before dissolves were detected); auto = learned when the model runs on CUDA, else fast.",
+)
 @_scene_options
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
@@ -163,6 +171,7 @@ def analyze(
     fps,
     batch_size,
     device,
+    shots,
     scene_threshold,
     scene_penalty,
     min_scene,
@@ -179,6 +188,7 @@ def analyze(
         report=not no_report,
         export_formats=export_formats,
         scene_params=_scene_params(scene_threshold, scene_penalty, min_scene),
+        shots=shots,
     )
     _guarded(partial(_analyze, video, model_path, no_model, out_dir, quiet, options))
 
@@ -217,6 +227,7 @@ def _analyze(video, model_path, no_model, out_dir, quiet, options) -> None:
             progress=not quiet,
             resume_log=folder.scores_log,
             scene_params=options["scene_params"],
+            shots=options["shots"],
         )
         failed_export = _write(result, target, report=options["report"], export_formats=formats)
         folder.scores_log.unlink(missing_ok=True)

@@ -82,6 +82,7 @@ def tags_document(result: Analysis) -> dict:
         },
         "model": result.model,
         "sampling": {"fps": result.sampling_fps, "frames_scored": _frames_scored(result)},
+        "shot_detection": {"mode": result.shot_detection},
         "emotions": list(EMOTIONS),
         "scene_grouping": result.scene_grouping,
         "film": {
@@ -326,4 +327,5 @@ def _analysis_from(out_dir: Path, tags: dict, frames: pd.DataFrame) -> Analysis:
         crop=video_crop,
         scene_grouping=tags.get("scene_grouping"),
         shot_signatures=read_signatures(out_dir / SHOTS_NPZ, len(shots)),
+        shot_detection=tags.get("shot_detection", {}).get("mode", "fast"),
     )

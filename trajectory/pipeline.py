@@ -25,6 +25,7 @@ from trajectory.results import Analysis
 from trajectory.resume import ScoreLog, run_key
 from trajectory.scan import FilmScan
 from trajectory.scenes import SceneParams
+from trajectory.shots import SHOT_MODES
 from trajectory.video import VideoInfo, probe_video
 
 if TYPE_CHECKING:  # torch is imported only when a model runs (seconds and ~650 MB)
@@ -48,6 +49,7 @@ def analyze(
     progress: bool = False,
     resume_log: str | os.PathLike | None = None,
     scene_params: SceneParams | None = None,
+    shots: str = "auto",
 ) -> Analysis:
     """Decodes ``video_path`` once and returns its shots, scenes and emotion distributions.
 
@@ -63,6 +65,9 @@ def analyze(
             with the same video, model and sampling reuses them instead of scoring again.
             The caller removes it once the results are safely written.
         scene_params: scene grouping parameters (threshold, minimum scene length).
+        shots: shot detection: "fast" (CPU detectors), "learned" (TransNetV2, imports torch),
+            "classic" (the detectors used before dissolves were detected), or "auto": learned
+            when the emotion model runs on CUDA, fast otherwise.
 
     Raises:
         InputError: the video or checkpoint cannot be used.
@@ -71,8 +76,11 @@ def analyze(
     """
     if not (fps > 0 and math.isfinite(fps)):
         raise UsageError(f"--fps must be a positive number, got {fps}")
+    if shots not in ("auto", *SHOT_MODES):
+        raise UsageError(f"shots must be auto or one of {', '.join(SHOT_MODES)}, got {shots!r}")
     info = video_path if isinstance(video_path, VideoInfo) else probe_video(video_path)
     scorer = None
+    shot_device = "cpu"
     if model is not None:
         from trajectory.model import EmotionModel, load_checkpoint
         from trajectory.scoring import FrameScorer, select_device
@@ -81,8 +89,20 @@ def analyze(
         if not isinstance(model, EmotionModel):
             model = load_checkpoint(model)
         scorer = FrameScorer(model, torch_device, batch_size)
+        shot_device = torch_device.type
+    elif shots == "learned":
+        from trajectory.scoring import select_device
+
+        shot_device = select_device(device).type
+    if shots == "auto":
+        shots = "learned" if shot_device == "cuda" else "fast"
     scan = FilmScan(
-        info, fps, scorer.input_size if scorer else None, scorer.batch_size if scorer else 1
+        info,
+        fps,
+        scorer.input_size if scorer else None,
+        scorer.batch_size if scorer else 1,
+        shots=shots,
+        device=shot_device,
     )
     log_file = None
     if scorer is not None and resume_log is not None:

@@ -40,6 +40,7 @@ class Analysis:
     crop: dict | None = None  # the picture inside black bars: x, y, width, height (display px)
     scene_grouping: dict | None = None  # trajectory.scenes.SceneParams.as_dict()
     shot_signatures: ShotSignatures | None = None  # what scenes were grouped on (shots.npz)
+    shot_detection: str = "fast"  # detector set: "fast", "learned" or "classic"
 
     @property
     def start_s(self) -> float:

@@ -28,7 +28,7 @@ from trajectory.video import FrameReader, VideoInfo
 
 log = logging.getLogger("trajectory")
 
-LATE_CUT_S = 3.0  # how long after a cut the detectors may still report it
+LATE_CUT_S = 3.0  # least time after a cut the detectors may still report it (more if they say)
 QUEUE_BATCHES = 3  # ready batches waiting for the model; bounds memory
 
 
@@ -50,6 +50,7 @@ class ScanOutcome:
     frames_read: int
     decode_errors: int
     cuts: list[Cut]
+    shot_detection: str  # the detector set: "fast", "learned" or "classic"
     samples: list[Sample]
     shot_keyframes: dict[float, bytes]  # shot start -> JPEG thumbnail
     truncated: bool = False  # decoding ended well before the declared duration or frame count
@@ -65,12 +66,23 @@ class Stopped(Exception):
 class FilmScan:
     """The decoder thread's work: frames -> cuts, samples, keyframes and model batches."""
 
-    def __init__(self, info: VideoInfo, fps: float, input_size: int | None, batch_size: int):
+    def __init__(
+        self,
+        info: VideoInfo,
+        fps: float,
+        input_size: int | None,
+        batch_size: int,
+        *,
+        shots: str = "fast",
+        device: str = "cpu",
+    ):
         self.info = info
         self.reader = FrameReader(info)
         self.sampler = UniformSampler(fps, info.start_s)
-        self.detector = ShotDetector(info.fps)
-        self.recent = RecentFrames(horizon_s=1.0 / fps + LATE_CUT_S + 1.0)
+        self.detector = ShotDetector(info.fps, mode=shots, device=device)
+        # A shot settles once no detector can still report a cut inside it.
+        self.late_cut_s = max(LATE_CUT_S, self.detector.latency_s + 0.5)
+        self.recent = RecentFrames(horizon_s=1.0 / fps + self.late_cut_s + 1.0)
         # Letterbox/pillarbox bars are dropped before anything looks at the picture.
         self.crop = detect_crop(info)
         picture = (self.crop.width, self.crop.height) if self.crop else (info.width, info.height)
@@ -99,6 +111,7 @@ class FilmScan:
             frames_read=self.reader.frames_read,
             decode_errors=self.reader.decode_errors,
             cuts=self.detector.cuts,
+            shot_detection=self.detector.mode,
             samples=list(self.samples),
             shot_keyframes=dict(self.shot_keyframes),
             truncated=self.reader.truncated,
@@ -138,7 +151,7 @@ class FilmScan:
                     side = self.input_size
                     image = cropped_array(frame, self.crop, self.info, side, side, fmt="rgb24")
                 self._add_sample(frame.time_s, small, image)
-            self._settle_shots(frame.time_s - LATE_CUT_S, end_s=None)
+            self._settle_shots(frame.time_s - self.late_cut_s, end_s=None)
             if self.progress is not None:
                 self.progress.update(max(0.0, frame.time_s - position))
                 position = frame.time_s
@@ -175,7 +188,7 @@ class FilmScan:
     def _settle_shots(self, upto: float, end_s: float | None) -> None:
         """Gives every shot that ended before ``upto`` a sampled frame and a keyframe.
 
-        A shot is settled once no detector can still report a cut inside it (LATE_CUT_S).
+        A shot is settled once no detector can still report a cut inside it (late_cut_s).
         Only shots after the last settled one are looked at, so this is cheap per frame.
         """
         boundaries = [c.time_s for c in self.detector.cuts_after(self._open_start)]

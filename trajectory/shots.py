@@ -1,32 +1,35 @@
-"""Shot boundaries from PySceneDetect's detectors (scenes: :mod:`trajectory.scenes`).
+"""Shot boundaries from pluggable detectors (scenes: :mod:`trajectory.scenes`).
 
-Shots: PySceneDetect's ``AdaptiveDetector`` (hard cuts, robust to camera motion) and
-``ThresholdDetector`` (fades through black) are fed the frames we already decoded, downscaled,
-with their exact presentation times. Their cut times are snapped to the decoded frame they name.
+Detectors from :mod:`trajectory.detectors` are fed the frames we already decoded, downscaled,
+with their exact presentation times (``process_frame`` per frame, ``post_process`` at the end,
+as in PySceneDetect). ``fast`` runs hard cuts (PySceneDetect's ``AdaptiveDetector``, checked
+against flashes and lamps), fades through black (``ThresholdDetector``) and dissolves (our
+mixture test); ``learned`` runs TransNetV2 plus the fade detector. Cut times are snapped to the
+decoded frame they name; when two detectors see one transition, a fade wins over a dissolve, a
+dissolve over a hard cut.
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from scenedetect import AdaptiveDetector, FrameTimecode, ThresholdDetector
-from scenedetect.common import Timecode
+
+from trajectory.detectors.base import Cut, Detector
+from trajectory.detectors.fade import FadeDetector
+from trajectory.detectors.gradual import DissolveDetector
+from trajectory.detectors.hard import HardCutDetector
+
+__all__ = ["Cut", "ShotDetector", "SHOT_MODES", "detection_size"]
 
 # Width of the frames fed to the detectors: PySceneDetect's own auto-downscale targets ~256 px.
 DETECTION_WIDTH = 256
 MIN_SHOT_S = 0.6  # PySceneDetect's command-line default minimum shot length
-_TIME_BASE = Fraction(1, 1_000_000)  # detectors get microsecond timecodes
-
-
-@dataclass(frozen=True)
-class Cut:
-    """A shot boundary: the first frame of the new shot is presented at ``time_s``."""
-
-    time_s: float
-    kind: str  # "hard" or "fade"
+# "fast": our CPU detector set; "learned": TransNetV2 (torch); "classic": the detectors used
+# before dissolves were detected (unchecked AdaptiveDetector + fades), kept for comparisons.
+SHOT_MODES = ("fast", "learned", "classic")
+_PRIORITY = {"fade": 0, "dissolve": 1, "hard": 2}  # which detector wins a shared transition
 
 
 def detection_size(width: int, height: int) -> tuple[int, int]:
@@ -37,53 +40,61 @@ def detection_size(width: int, height: int) -> tuple[int, int]:
     return DETECTION_WIDTH, scaled_h
 
 
+def make_detectors(mode: str, rate: Fraction, min_shot_s: float, device: str) -> list[Detector]:
+    """The detectors of a shot mode (see ``SHOT_MODES``)."""
+    if mode == "fast":
+        return [
+            HardCutDetector(rate, min_shot_s),
+            FadeDetector(rate, min_shot_s),
+            DissolveDetector(),
+        ]
+    if mode == "classic":
+        return [HardCutDetector(rate, min_shot_s, checked=False), FadeDetector(rate, min_shot_s)]
+    if mode == "learned":
+        from trajectory.detectors.learned import TransNetDetector  # imports torch
+
+        return [TransNetDetector(device), FadeDetector(rate, min_shot_s)]
+    raise ValueError(f"shot detection must be one of {', '.join(SHOT_MODES)}, got {mode!r}")
+
+
 class ShotDetector:
-    """Runs PySceneDetect detectors over our decoded frames, in one pass.
+    """Runs a set of shot detectors over our decoded frames, in one pass.
 
     Call :meth:`process` for every frame in presentation order with the small BGR image, then
-    :meth:`finish`. Both return cuts as soon as the detectors report them (detectors look a few
-    frames back, so a cut can arrive after later frames were processed).
+    :meth:`finish`. Both return cuts as soon as the detectors report them; a cut can arrive up
+    to :attr:`latency_s` after its frame was processed.
     """
 
-    def __init__(self, fps: float, *, min_shot_s: float = MIN_SHOT_S, fades: bool = True):
-        self._rate = Fraction(fps).limit_denominator(100_000) if fps > 0 else Fraction(25)
+    def __init__(
+        self,
+        fps: float,
+        *,
+        min_shot_s: float = MIN_SHOT_S,
+        mode: str = "fast",
+        device: str = "cpu",
+    ):
+        rate = Fraction(fps).limit_denominator(100_000) if fps > 0 else Fraction(25)
+        self.mode = mode
         self.min_shot_s = min_shot_s
-        self._detectors: list[tuple[str, object]] = [
-            ("hard", AdaptiveDetector(min_scene_len=float(min_shot_s))),
-        ]
-        if fades:
-            self._detectors.append(
-                ("fade", ThresholdDetector(min_scene_len=float(min_shot_s), fade_bias=1.0))
-            )
+        self._detectors = make_detectors(mode, rate, min_shot_s, device)
+        self.latency_s = max(d.latency_frames for d in self._detectors) / float(rate)
         self._times: list[float] = []
         self._cuts: list[Cut] = []  # sorted by time, with _cut_times alongside for bisect
         self._cut_times: list[float] = []
-        self._last_timecode: FrameTimecode | None = None
-
-    def _timecode(self, time_s: float) -> FrameTimecode:
-        return FrameTimecode(
-            Timecode(pts=round(time_s / _TIME_BASE), time_base=_TIME_BASE), fps=self._rate
-        )
 
     def process(self, time_s: float, bgr: np.ndarray) -> list[Cut]:
         """Feeds one frame (small BGR uint8 image) presented at ``time_s``."""
         self._times.append(time_s)
-        timecode = self._timecode(time_s)
-        self._last_timecode = timecode
         found = []
-        for kind, detector in self._detectors:
-            found += [self._snap(tc.seconds, kind) for tc in detector.process_frame(timecode, bgr)]
-        return self._accept(found)
+        for detector in self._detectors:
+            found += [self._snap(cut) for cut in detector.process_frame(time_s, bgr)]
+        return self._accept(found) if found else []
 
     def finish(self) -> list[Cut]:
         """Flushes cuts the detectors were still holding back at the end of the video."""
-        if self._last_timecode is None:
+        if not self._times:
             return []
-        found = []
-        for kind, detector in self._detectors:
-            found += [
-                self._snap(tc.seconds, kind) for tc in detector.post_process(self._last_timecode)
-            ]
+        found = [self._snap(cut) for d in self._detectors for cut in d.post_process()]
         return self._accept(found)
 
     @property
@@ -95,26 +106,26 @@ class ShotDetector:
         i = bisect.bisect_right(self._cut_times, time_s)
         return self._cuts[i:]
 
-    def _snap(self, seconds: float, kind: str) -> Cut:
+    def _snap(self, cut: Cut) -> Cut:
         # Detectors may compute a cut from frame numbers (fades): name the nearest real frame.
-        i = bisect.bisect_left(self._times, seconds)
+        i = bisect.bisect_left(self._times, cut.time_s)
         candidates = [j for j in (i - 1, i) if 0 <= j < len(self._times)]
-        nearest = min(candidates, key=lambda j: abs(self._times[j] - seconds))
-        return Cut(self._times[nearest], kind)
+        nearest = min(candidates, key=lambda j: abs(self._times[j] - cut.time_s))
+        return Cut(self._times[nearest], cut.kind)
 
     def _accept(self, found: list[Cut]) -> list[Cut]:
         """Keeps cuts that are after the first frame and not within min_shot_s of a known cut.
 
-        When two detectors see the same transition, the fade detector's cut wins: it places the
-        boundary in the black, where the fade-in begins.
+        When two detectors see the same transition, the one of higher priority wins (a fade
+        over a dissolve over a hard cut): it knows the transition's kind and middle.
         """
         accepted = []
-        for cut in sorted(found, key=lambda c: (c.time_s, c.kind != "fade")):
+        for cut in sorted(found, key=lambda c: (c.time_s, _PRIORITY[c.kind])):
             if not self._times or cut.time_s <= self._times[0]:
                 continue
             close = [c for c in self._cuts if abs(c.time_s - cut.time_s) < self.min_shot_s]
             if close:
-                if cut.kind == "fade" and all(c.kind == "hard" for c in close):
+                if all(_PRIORITY[cut.kind] < _PRIORITY[c.kind] for c in close):
                     for c in close:
                         self._cuts.remove(c)
                 else:

@@ -1,0 +1,191 @@
+"""Each shot detector on small synthetic clips fed straight in (no encoding): the cut a user
+relies on is found at its frame, and flashes, lamps and camera pans make none.
+
+Clips are slow pans over seeded random colour textures at the detection size (256x144, 24 fps);
+the seeds differ from every benchmark film's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+
+from trajectory.detectors.fade import FadeDetector
+from trajectory.detectors.gradual import DissolveDetector
+from trajectory.detectors.hard import HardCutDetector
+from trajectory.shots import ShotDetector
+
+FPS = 24
+SIZE = (256, 144)
+
+
+def texture(seed: int) -> np.ndarray:
+    """A smooth random colour texture twice the frame size, uint8 BGR (288, 512, 3)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, (18, 32, 3)).astype(np.float32)
+    noise = cv2.resize(noise, (SIZE[0] * 2, SIZE[1] * 2), interpolation=cv2.INTER_CUBIC)
+    base = rng.uniform(60, 190, 3).astype(np.float32)
+    return np.clip(base + 45 * noise, 0, 255).astype(np.uint8)
+
+
+def pan(canvas: np.ndarray, count: int, speed: float = 0.3, start: float = 0.0) -> list:
+    """``count`` frames of a horizontal pan over the canvas, ``speed`` pixels per frame."""
+    frames = []
+    for k in range(count):
+        x = start + speed * k
+        matrix = np.float32([[1, 0, -x], [0, 1, -60]])
+        frames.append(cv2.warpAffine(canvas, matrix, SIZE, borderMode=cv2.BORDER_REFLECT))
+    return frames
+
+
+def dissolve(a: list, b: list) -> list:
+    """Cross-fades two equally long frame lists: frame k is (1 - w) a + w b, w = (k+1)/(n+1)."""
+    n = len(a)
+    weights = [(k + 1) / (n + 1) for k in range(n)]
+    return [cv2.addWeighted(x, 1 - w, y, w, 0) for x, y, w in zip(a, b, weights)]
+
+
+def run(detector, frames: list) -> list:
+    cuts = []
+    for k, frame in enumerate(frames):
+        cuts += detector.process_frame(k / FPS, frame)
+    cuts += detector.post_process()
+    return [round(c.time_s * FPS) for c in cuts]
+
+
+@dataclass(frozen=True)
+class DissolveCase:
+    length: int
+    seeds: tuple[int, int]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [DissolveCase(8, (901, 902)), DissolveCase(24, (903, 904)), DissolveCase(40, (905, 906))],
+    ids=lambda c: f"{c.length}-frames",
+)
+def test_dissolve_is_found_at_its_middle(case):
+    a, b = texture(case.seeds[0]), texture(case.seeds[1])
+    before, after = 60, 60
+    outgoing = pan(a, before + case.length)
+    incoming = pan(b, case.length + after, speed=-0.25, start=200)
+    frames = (
+        outgoing[:before]
+        + dissolve(outgoing[before:], incoming[: case.length])
+        + incoming[case.length :]
+    )
+    middle = before + case.length // 2
+    cuts = run(DissolveDetector(), frames)
+    assert len(cuts) == 1 and abs(cuts[0] - middle) <= max(2, case.length // 8), cuts
+
+
+def test_steady_pan_and_a_lamp_make_no_dissolve():
+    frames = pan(texture(907), 150, speed=1.5)
+    lamp = [cv2.convertScaleAbs(f, alpha=0.55) for f in frames[:75]] + frames[75:]
+    assert run(DissolveDetector(), frames) == []
+    assert run(DissolveDetector(), lamp) == []
+
+
+def test_hard_cut_is_found_at_its_frame():
+    frames = pan(texture(908), 50) + pan(texture(909), 50, speed=-0.5, start=100)
+    assert run(HardCutDetector(Fraction(FPS), 0.6), frames) == [50]
+
+
+@pytest.mark.parametrize("length", [1, 2, 3])
+def test_flash_makes_no_cut(length):
+    frames = pan(texture(910 + length), 90)
+    for k in range(40, 40 + length):
+        frames[k] = cv2.addWeighted(frames[k], 0.25, frames[k], 0, 0.75 * 255)
+    assert run(HardCutDetector(Fraction(FPS), 0.6), frames) == []
+
+
+def test_lamp_switched_on_makes_no_cut():
+    frames = pan(texture(915), 90)
+    frames[:45] = [cv2.convertScaleAbs(f, alpha=0.5) for f in frames[:45]]
+    frames[45] = cv2.convertScaleAbs(frames[45], alpha=0.75)
+    assert run(HardCutDetector(Fraction(FPS), 0.6), frames) == []
+
+
+def test_unchecked_detector_cuts_at_the_flash():
+    """The check is what removes it: PySceneDetect's detector alone cuts at a 1-frame flash."""
+    frames = pan(texture(916), 90)
+    frames[40] = cv2.addWeighted(frames[40], 0.25, frames[40], 0, 0.75 * 255)
+    assert run(HardCutDetector(Fraction(FPS), 0.6, checked=False), frames) != []
+
+
+def test_fade_through_black_is_one_fade_cut_not_a_dissolve():
+    a, b = pan(texture(917), 60), pan(texture(918), 60)
+    out = [cv2.convertScaleAbs(f, alpha=1 - (k + 1) / 12) for k, f in enumerate(a[48:])]
+    into = [cv2.convertScaleAbs(f, alpha=(k + 1) / 13) for k, f in enumerate(b[:12])]
+    frames = a[:48] + out + into + b[12:]
+    assert run(DissolveDetector(), frames) == []
+    assert [abs(c - 60) <= 1 for c in run(FadeDetector(Fraction(FPS), 0.6), frames)] == [True]
+    shots = ShotDetector(FPS)
+    for k, frame in enumerate(frames):
+        shots.process(k / FPS, frame)
+    shots.finish()
+    assert [(abs(round(c.time_s * FPS) - 60) <= 1, c.kind) for c in shots.cuts] == [(True, "fade")]
+
+
+def test_shot_detector_prefers_the_dissolve_to_a_hard_cut_of_the_same_transition():
+    a, b = texture(919), texture(920)
+    outgoing, incoming = pan(a, 68), pan(b, 68, speed=-0.6, start=200)
+    frames = outgoing[:60] + dissolve(outgoing[60:], incoming[:8]) + incoming[8:]
+    shots = ShotDetector(FPS)
+    for k, frame in enumerate(frames):
+        shots.process(k / FPS, frame)
+    shots.finish()
+    assert [(c.kind, abs(round(c.time_s * FPS) - 64) <= 2) for c in shots.cuts] == [
+        ("dissolve", True)
+    ]
+    assert shots.latency_s > 3.0  # the scan keeps shots open at least this long
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="shot detection"):
+        ShotDetector(FPS, mode="psychic")
+
+
+def test_learned_detector_finds_a_cut_and_leaves_the_process_alone(capfd):
+    """TransNetV2's constructor seeds RNGs and flips global torch flags: none of that leaks."""
+    import os
+    import random
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1234)
+    np.random.seed(1234)
+    random.seed(1234)
+    before = (
+        torch.random.get_rng_state(),
+        np.random.get_state()[1].copy(),
+        random.getstate(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
+        list(warnings.filters),
+    )
+    from trajectory.detectors.learned import TransNetDetector
+
+    detector = TransNetDetector("cpu")
+    after = (
+        torch.random.get_rng_state(),
+        np.random.get_state()[1].copy(),
+        random.getstate(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
+        list(warnings.filters),
+    )
+    assert torch.equal(before[0], after[0]) and (before[1] == after[1]).all()
+    assert before[2:] == after[2:]
+    assert capfd.readouterr().out == ""
+    frames = pan(texture(921), 60) + pan(texture(922), 60, speed=-0.5, start=100)
+    cuts = run(detector, frames)
+    assert len(cuts) == 1 and abs(cuts[0] - 60) <= 1, cuts

@@ -1,0 +1,125 @@
+"""The detector interface, the cut type, and the tiny frame copies several detectors share."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+
+import cv2
+import numpy as np
+from scenedetect import FrameTimecode
+from scenedetect.common import Timecode
+
+TINY_SIZE = (48, 27)  # (width, height): TransNetV2's input size
+BLACK_LEVEL = 20.0  # grey level under which a pixel is black in both frames (bars): ignored
+TINY_FACTOR = 4  # the checks' tiny copies are 1/4 of the ~256 px detection frame (64x36 at 16:9)
+_TIME_BASE = Fraction(1, 1_000_000)  # PySceneDetect detectors get microsecond timecodes
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A shot boundary: the first frame of the new shot is presented at ``time_s``.
+
+    ``kind`` is "hard", "dissolve" (cut at the dissolve's middle frame) or "fade" (cut where
+    the picture rises out of the black).
+    """
+
+    time_s: float
+    kind: str
+
+
+class Detector(ABC):
+    """Fed every frame in presentation order; reports cuts, possibly some frames late.
+
+    As PySceneDetect's ``SceneDetector``: :meth:`process_frame` per frame, then
+    :meth:`post_process` once at the end. ``latency_frames`` bounds how many frames after a
+    cut the detector may still report it.
+    """
+
+    latency_frames: int = 0
+
+    @abstractmethod
+    def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
+        """Feeds one frame (small BGR uint8 image, shape (H, W, 3)) presented at ``time_s``."""
+
+    def post_process(self) -> list[Cut]:
+        """Cuts still held back when the video ends."""
+        return []
+
+
+def timecode(time_s: float, rate: Fraction) -> FrameTimecode:
+    """A PySceneDetect timecode for a presentation time, in microseconds."""
+    return FrameTimecode(Timecode(pts=round(time_s / _TIME_BASE), time_base=_TIME_BASE), fps=rate)
+
+
+def tiny(frame: np.ndarray) -> np.ndarray:
+    """A float32 copy of a BGR frame at 1/4 size, area-averaged (grain cancels).
+
+    Shape (H // 4, W // 4, 3); an integer factor keeps OpenCV's area resize on its fast path.
+    """
+    height, width = frame.shape[:2]
+    size = (max(1, width // TINY_FACTOR), max(1, height // TINY_FACTOR))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two tiny frames, in 8-bit levels."""
+    return float(cv2.norm(a, b, cv2.NORM_L1)) / a.size
+
+
+def gain_free_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference after scaling each frame to the pair's mean brightness.
+
+    Pixels black in both frames (letterbox or pillarbox bars) are left out.
+    """
+    lit = (a.mean(axis=2) > BLACK_LEVEL) | (b.mean(axis=2) > BLACK_LEVEL)
+    if lit.sum() >= 16:
+        a, b = a[lit], b[lit]
+    mean_a, mean_b = float(a.mean()), float(b.mean())
+    level = (mean_a + mean_b) / 2
+    return distance(a * (level / max(mean_a, 1.0)), b * (level / max(mean_b, 1.0)))
+
+
+def rescaling(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
+    """How well ``after`` is ``before`` with another exposure (a lamp, a fade).
+
+    Fits ``after ~ gain * before + offset`` by least squares on the grey images (leaving out
+    pixels black in both, such as letterbox bars) and returns
+    (gain, share of the mean absolute change the fit leaves). The same picture brightened by a
+    lamp fits a gain of 1.25-4 and leaves little; an unrelated picture fits a gain near 0.
+    """
+    x, y = before.mean(axis=2).ravel(), after.mean(axis=2).ravel()
+    lit = (x > BLACK_LEVEL) | (y > BLACK_LEVEL)  # letterbox bars match in any two frames
+    if lit.sum() >= 16:
+        x, y = x[lit], y[lit]
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    (gain, offset), *_ = np.linalg.lstsq(design, y, rcond=None)
+    change = float(np.abs(y - x).mean())
+    left = float(np.abs(y - gain * x - offset).mean())
+    return float(gain), left / max(change, 1e-6)
+
+
+class TinyFrames:
+    """The last ``capacity`` tiny frames with their times, indexed by absolute frame number."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._frames: deque[np.ndarray] = deque(maxlen=capacity)
+        self._times: deque[float] = deque(maxlen=capacity)
+        self.count = 0  # frames added so far; the newest has index count - 1
+
+    def add(self, time_s: float, frame: np.ndarray) -> None:
+        self._frames.append(tiny(frame))
+        self._times.append(time_s)
+        self.count += 1
+
+    def has(self, index: int) -> bool:
+        return self.count - len(self._frames) <= index < self.count
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self._frames[index - (self.count - len(self._frames))]
+
+    def time(self, index: int) -> float:
+        return self._times[index - (self.count - len(self._frames))]

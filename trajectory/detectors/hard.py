@@ -1,0 +1,157 @@
+"""Hard cuts: PySceneDetect's ``AdaptiveDetector``, each cut checked a few frames later.
+
+The adaptive detector compares each frame's change with the change of its neighbours, so steady
+camera motion makes no cut. It scores saturation and luminance only: hue is undefined in
+greyscale and noisy in dull colours, and averaging it in would third the score of a cut between
+two greyscale shots. A second source of candidates is a jump on our own 1/4-size copies of
+``JUMP_RATIO`` times the change between the frames around it and between its two neighbours
+(cuts between framings of a low-contrast texture, which the detector's score misses). A
+candidate still is no cut when
+
+- on our own 1/4-size copies the change at the cut is not at least twice the median change
+  between the frames around it (the detector's ratio can be fooled by a dip in its neighbours,
+  at the end of a dissolve);
+- the picture comes back: a frame after the change matches a frame before it (a flash of 1-3
+  bright frames, a person crossing close to the lens);
+- the same picture got brighter: a least-squares gain and offset map the frame before onto the
+  frame after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on;
+  a cut to an unrelated picture fits a gain near 0).
+"""
+
+from __future__ import annotations
+
+import bisect
+from fractions import Fraction
+
+import numpy as np
+from scenedetect import AdaptiveDetector, FrameTimecode
+from scenedetect.detectors.content_detector import ContentDetector
+
+from trajectory.detectors.base import Cut, Detector, TinyFrames, distance, rescaling
+from trajectory.detectors.base import timecode as make_timecode
+
+SATURATION_AND_LUMA = ContentDetector.Components(
+    delta_hue=0.0, delta_sat=1.0, delta_lum=1.0, delta_edges=0.0
+)
+ADAPTIVE_THRESHOLD = 3.5  # change >= 3.5x its neighbours' (PySceneDetect's default is 3.0)
+MIN_CHANGE = 3.0  # mean |d saturation| + |d luma| / 2, in levels: a cut between grey textures
+CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at most 3)
+JUMP_MIN = 3.0  # levels: a jump on the 1/4-size copies that may be a cut the detector missed
+JUMP_RATIO = 4.0  # ... when it is this many times the median change of the 10 frames around it
+STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change around it
+RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
+LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
+LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
+
+
+class HardCutDetector(Detector):
+    """Hard cuts from ``AdaptiveDetector`` and jumps on tiny copies, without flashes and lamps.
+
+    Args:
+        rate: the video's nominal frame rate (for PySceneDetect's timecodes).
+        min_shot_s: minimum shot length handed to PySceneDetect.
+        checked: False gives PySceneDetect's detector with its defaults and no checks (the
+            detector set used before gradual transitions were detected; for comparisons).
+    """
+
+    def __init__(self, rate: Fraction, min_shot_s: float, *, checked: bool = True):
+        self._rate = rate
+        self._checked = checked
+        if checked:
+            self._detector = AdaptiveDetector(
+                adaptive_threshold=ADAPTIVE_THRESHOLD,
+                min_scene_len=float(min_shot_s),
+                min_content_val=MIN_CHANGE,
+                weights=SATURATION_AND_LUMA,
+            )
+        else:
+            self._detector = AdaptiveDetector(min_scene_len=float(min_shot_s))
+        self._frames = TinyFrames(4 * CHECK_FRAMES + 12)
+        self._times: list[float] = []  # recent frame times, for time -> frame index
+        self._pending: list[int] = []  # frame indices of cuts waiting for their check
+        self._last: FrameTimecode | None = None
+        self.latency_frames = self._detector.window_width + CHECK_FRAMES + 1
+
+    def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
+        self._last = make_timecode(time_s, self._rate)
+        found = self._detector.process_frame(self._last, frame)
+        if not self._checked:
+            return [Cut(tc.seconds, "hard") for tc in found]
+        self._frames.add(time_s, frame)
+        self._times.append(time_s)
+        del self._times[: -4 * CHECK_FRAMES - 8]
+        for tc in found:
+            offset = bisect.bisect_left(self._times, tc.seconds - 1e-7)
+            bisect.insort(self._pending, self._frames.count - len(self._times) + offset)
+        self._find_jump()
+        return self._settle(final=False)
+
+    def _find_jump(self) -> None:
+        """Adds a candidate where our own copies jump and the detector's score stayed low.
+
+        Between two framings of a low-contrast greyscale texture the detector's mean HSV change
+        can stay under ``MIN_CHANGE`` while the 1/4-size copies jump ``JUMP_RATIO`` times more
+        than between their neighbours.
+        """
+        frames = self._frames
+        index = frames.count - 1 - CHECK_FRAMES
+        if not frames.has(index - CHECK_FRAMES - 1):
+            return
+        steps = [
+            distance(frames[i - 1], frames[i])
+            for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)
+        ]
+        jump = steps.pop(CHECK_FRAMES)
+        # Against its two neighbours too: a whip pan's blurred swing changes several frames.
+        usual = max(float(np.median(steps)), steps[CHECK_FRAMES - 1], steps[CHECK_FRAMES])
+        standing_out = jump >= JUMP_MIN and jump >= JUMP_RATIO * usual
+        if standing_out and index not in self._pending:
+            bisect.insort(self._pending, index)
+
+    def post_process(self) -> list[Cut]:
+        if self._last is None:
+            return []
+        found = self._detector.post_process(self._last)
+        if not self._checked:
+            return [Cut(tc.seconds, "hard") for tc in found]
+        return self._settle(final=True)
+
+    def _settle(self, final: bool) -> list[Cut]:
+        cuts = []
+        while self._pending and (final or self._frames.count > self._pending[0] + CHECK_FRAMES):
+            index = self._jump_near(self._pending.pop(0))
+            if index is not None and self._is_cut(index):
+                cuts.append(Cut(self._frames.time(index), "hard"))
+        return cuts
+
+    def _jump_near(self, index: int) -> int | None:
+        """The frame where the picture jumps: ``index``, unless a frame within 3 jumps far more.
+
+        The adaptive detector names a frame of its window, which around a flash need not be
+        the one where the picture jumps; at a cut it is, and then it is kept.
+        """
+        frames = self._frames
+        near = [i for i in range(index - 3, index + 3) if frames.has(i) and frames.has(i - 1)]
+        if not near:
+            return None
+        jumps = {i: distance(frames[i - 1], frames[i]) for i in near}
+        largest = max(jumps, key=jumps.get)
+        return index if jumps.get(index, 0.0) >= 0.5 * jumps[largest] else largest
+
+    def _is_cut(self, index: int) -> bool:
+        """False for a flash (the picture returns) or a lamp (only the exposure changed)."""
+        frames = self._frames
+        before = [frames[i] for i in range(index - CHECK_FRAMES, index) if frames.has(i)]
+        after = [frames[i] for i in range(index, index + CHECK_FRAMES + 1) if frames.has(i)]
+        if len(before) < 3 or len(after) < 4:
+            return True
+        jump = distance(before[-1], after[0])
+        steps = [distance(x, y) for x, y in zip(before + after, (before + after)[1:])]
+        steps.remove(jump)
+        if jump < STANDOUT * float(np.median(steps)):  # no jump on our copies: noise upstream
+            return False
+        closest = min(distance(b, a) for b in before for a in after)
+        if closest < RETURN_SHARE * jump:
+            return False
+        gain, left = rescaling(frames[index - 3], frames[index + 3])
+        return not (LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL)
