@@ -124,7 +124,10 @@ def film_analysis(
     frames["valence"] = valence(probs)
     frames["brightness"], frames["colourfulness"] = 0.5, 40.0
     frames["weight_s"] = aggregate.frame_weights(
-        frames["time_s"].to_numpy(), shots["end_s"].to_numpy()[shot_of]
+        frames["time_s"].to_numpy(),
+        shot_of,
+        shots["start_s"].to_numpy(),
+        shots["end_s"].to_numpy(),
     )
     info = VideoInfo(
         path=str(path.resolve()),
