@@ -12,7 +12,7 @@ from media import Shot, moving_pattern, solid, write_video
 
 from trajectory.cli import main
 from trajectory.export import tags_schema
-from trajectory.scan import LATE_CUT_S, FilmScan
+from trajectory.scan import FilmScan
 from trajectory.video import probe_video
 
 
@@ -68,11 +68,13 @@ def test_a_cut_reported_after_its_shot_settled_still_gets_a_sample_and_keyframe(
     """Cuts at 2 s and 4 s; the detector reports the one at 2 s only after 4 s was settled."""
     video = tmp_path / "late.mp4"
     colours = [(200, 60, 40), (40, 60, 200), (60, 200, 40)]
-    write_video(video, [Shot(n, solid(c)) for n, c in zip((50, 50, 125), colours)])
+    # The last shot outlasts the scan's settling delay (late_cut_s, several seconds with the
+    # dissolve detector's look-ahead), so the held cut is revealed before the film ends.
+    write_video(video, [Shot(n, solid(c)) for n, c in zip((50, 50, 325), colours)])
     scan = FilmScan(probe_video(video), fps=0.2, input_size=None, batch_size=1)  # grid 0, 5 s
     detector, held = scan.detector, []
     real_process, real_cuts_after = detector.process, detector.cuts_after
-    reveal_at = 4.0 + LATE_CUT_S + 0.5  # after the shot ending at 4 s was settled
+    reveal_at = 4.0 + scan.late_cut_s + 0.5  # after the shot ending at 4 s was settled
 
     def late_process(time_s, bgr):
         found = real_process(time_s, bgr)
