@@ -45,7 +45,9 @@ def test_mp4_cut_in_half_is_reported_truncated(tmp_path):
     half = tmp_path / "half.mp4"
     half.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     video, warnings = _tags(half, tmp_path / "out")
-    assert video["truncated"] is True and video["decode_errors"] == 0
+    # With codec threading, recent PyAV loses the decode error (decode_errors 0; PyAV 17.0
+    # still counts 1): truncation must be reported either way.
+    assert video["truncated"] is True
     assert video["declared_duration_s"] == pytest.approx(6.0) and video["declared_frames"] == 144
     assert video["frames_decoded"] < 100 and video["end_s"] < 4.5
     assert "truncated" in warnings and "144 frames" in warnings
