@@ -19,6 +19,7 @@ The 1080p film is also timed as ``trajectory analyze --no-model`` here (fast, an
 
     python benchmarks/structure.py            # everything; JSON -> benchmarks/out/structure.json
     python benchmarks/structure.py --methods fast,classic --no-timing
+    python benchmarks/structure.py --methods fast --no-timing --seeds 2000-2009  # small films
 """
 
 from __future__ import annotations
@@ -234,6 +235,35 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def totals(results: dict) -> str:
+    """One line per method: hard cuts, false cuts, hard-cut F1, gradual recall over all films."""
+    lines = []
+    for method in next(iter(results.values()), {}):
+        scores = [by_method[method] for by_method in results.values()]
+        hard = sum(s["hard"]["tp"] for s in scores)
+        true_hard = sum(s["hard"]["true"] for s in scores)
+        false = sum(s["false_cuts"] for s in scores)
+        gradual = sum(s["gradual"]["tp"] for s in scores)
+        true_gradual = sum(s["gradual"]["true"] for s in scores)
+        events = [
+            sum(s["false_at_events"][k] for s in scores) for k in ("flash", "lamp", "whip_pan")
+        ]
+        f1 = prf(hard, true_hard, false)["f1"]
+        lines.append(
+            f"{method} over {len(scores)} films: hard cuts {hard}/{true_hard}, false cuts {false} "
+            f"(flash/lamp/whip {'/'.join(map(str, events))}), hard-cut F1 {f1:.3f}, "
+            f"gradual {gradual}/{true_gradual} = {gradual / max(true_gradual, 1):.3f}"
+        )
+    return "\n".join(lines)
+
+
+def _seeds(text: str) -> list[int]:
+    if "-" in text:
+        lo, hi = text.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return [int(s) for s in text.split(",")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="fast,classic,learned,detect-adaptive,detect-content")
@@ -242,11 +272,17 @@ def main() -> None:
     parser.add_argument("--no-timing", action="store_true")
     parser.add_argument("--only-timing", action="store_true", help="skip the detection scores")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--seeds", help="small films (small_spec) of these seeds, 1-8 or 3,5,9")
     args = parser.parse_args()
     methods = [] if args.only_timing else args.methods.split(",")
     wanted = set(filter(None, args.films.split(",")))
     results, films = {}, {}
-    for spec in structure_films.SPECS:
+    specs = (
+        [structure_films.small_spec(s) for s in _seeds(args.seeds)]
+        if args.seeds
+        else structure_films.SPECS
+    )
+    for spec in specs:
         if wanted and spec.name not in wanted:
             continue
         path, truth = structure_films.film(spec)
@@ -266,6 +302,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, default=float))
     print(table(results))
+    print(totals(results))
     print(json.dumps({"zoo": report["zoo"], "timing_1080p": report.get("timing_1080p")}, indent=1))
 
 

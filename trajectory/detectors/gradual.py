@@ -7,7 +7,9 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
 - does the picture change a lot from s to e (``CHORD_MIN`` levels)?
 - are the frames at 1/4, 1/2 and 3/4 of the window the matching mixtures of its two ends
   (residual below ``MIXTURE_MAX`` of the change)? A hard cut inside leaves half the change,
-  a flash or a whip pan far more;
+  a flash or a whip pan far more. When the camera moves during the dissolve, the fine texture
+  inside is not that of the ends, so the same is also asked of 16x9 copies (below
+  ``COARSE_MIXTURE_MAX``), whose layout of light and colour the motion hardly changes;
 - is more than the exposure changing (a lamp, a fade: those are the fade detector's)?
 - does a shift of the first frame not explain the last (a pan over the same place)?
 - is the change concentrated in the window: does the picture change less over as many frames
@@ -36,6 +38,7 @@ from trajectory.detectors.base import (
 WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
 CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
+COARSE_MIXTURE_MAX = 0.2  # the same on 16x9 copies, for dissolves under camera motion
 RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
 RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescaling``)
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
@@ -107,18 +110,18 @@ def _window_passes(frames: TinyFrames, start: int, end: int) -> bool:
     chord = distance(first, last)
     if chord < CHORD_MIN or min(first.mean(), last.mean()) < DARK_LEVEL:
         return False
-    length = end - start
-    for share in (0.25, 0.5, 0.75):
-        k = start + round(share * length)
-        mixed = first + (k - start) / length * (last - first)
-        if distance(frames[k], mixed) > MIXTURE_MAX * chord:
-            return False
+    if not (
+        _is_mixture(frames, start, end, coarse=False)
+        or _is_mixture(frames, start, end, coarse=True)
+    ):
+        return False
     gain, left = rescaling(first, last)
     if gain > RESCALED_GAIN_MIN and left < RESCALED_LEFT_MAX:  # same picture, other exposure
         return False
     if gain_free_distance(first, last) < GAIN_FREE_MIN * chord:
         return False
     coarse_first, coarse_last = _coarse(first), _coarse(last)
+    length = end - start
     outside = max(
         distance(_coarse(frames[start - length]), coarse_first),
         distance(coarse_last, _coarse(frames[end + length])),
@@ -126,6 +129,24 @@ def _window_passes(frames: TinyFrames, start: int, end: int) -> bool:
     if outside > OUTSIDE_MAX * distance(coarse_first, coarse_last):
         return False
     return _shifted_share(first, last) >= SHIFT_SHARE_MIN
+
+
+def _is_mixture(frames: TinyFrames, start: int, end: int, *, coarse: bool) -> bool:
+    """Whether the frames at 1/4, 1/2, 3/4 of [start, end] are the matching mixtures of its ends.
+
+    Compared on the tiny frames (residual below ``MIXTURE_MAX`` of the change between the ends)
+    or, with ``coarse``, on their 16x9 copies (below ``COARSE_MIXTURE_MAX``).
+    """
+    copy = _coarse if coarse else np.asarray
+    first, last = copy(frames[start]), copy(frames[end])
+    budget = (COARSE_MIXTURE_MAX if coarse else MIXTURE_MAX) * distance(first, last)
+    length = end - start
+    for share in (0.25, 0.5, 0.75):
+        k = start + round(share * length)
+        mixed = first + (k - start) / length * (last - first)
+        if distance(copy(frames[k]), mixed) > budget:
+            return False
+    return True
 
 
 def _coarse(frame: np.ndarray) -> np.ndarray:
