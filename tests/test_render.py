@@ -18,6 +18,7 @@ from trajectory.cli import main
 from trajectory.emotions import EMOTIONS
 from trajectory.export import write_outputs
 from trajectory.exports.plan import ReelOptions, pick_windows
+from trajectory.outdir import MANIFEST
 
 NTSC = Fraction(30000, 1001)
 FILM = Fraction(24000, 1001)
@@ -127,7 +128,8 @@ def test_clips_folder_holds_only_the_latest_run(ntsc_out):
     _cli("clips", ntsc_out, "--emotion", "fear", "--top", 3)
     _cli("clips", ntsc_out, "--emotion", "fear", "--top", 1, "--min-confidence", 0.5)
     folder = ntsc_out / "clips-fear"
-    assert sorted(p.name for p in folder.iterdir()) == ["01_scene_0003.mp4", "clips.json"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [MANIFEST, "01_scene_0003.mp4", "clips.json"]
     assert not [p for p in ntsc_out.iterdir() if p.name.startswith(".clips-fear")]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from trajectory.export import read_outputs
 from trajectory.exports import plan
 from trajectory.exports.ffmpeg_graph import render
 from trajectory.exports.source import SourceFilm, find_source
-from trajectory.files import atomic_write, umask
+from trajectory.files import atomic_write
+from trajectory.outdir import OutputFolder
 from trajectory.results import Analysis
 
 
@@ -90,23 +90,26 @@ def make_clips(
     if not cuts:
         raise InputError(out_dir, f"no scene has at least {min_share:.0%} {emotion}")
     target = Path(dest) if dest else out_dir / f"clips-{emotion}"
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=_parent(target)))
-    try:
-        files = []
-        for rank, cut in enumerate(cuts, start=1):
-            name = f"{rank:02d}_scene_{cut.scene:04d}.mp4"
-            render(source, [cut], staging / name)
-            files.append(target / name)
-        manifest = {
-            **_header(analysis, source, emotion),
-            "pad_s": pad_s,
-            "min_share": min_share,
-            "clips": [{"file": f.name, **c.as_json()} for f, c in zip(files, cuts)],
-        }
-        atomic_write(staging / "clips.json", _json(manifest))
-        _replace_dir(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # The clips folder is published as a whole, like an output folder: locked while this run
+    # writes it, staged, then swapped in, so it never mixes two runs' clips.
+    with OutputFolder(target).claim() as folder:
+        staging = folder.staging()
+        try:
+            files = []
+            for rank, cut in enumerate(cuts, start=1):
+                name = f"{rank:02d}_scene_{cut.scene:04d}.mp4"
+                render(source, [cut], staging / name)
+                files.append(target / name)
+            manifest = {
+                **_header(analysis, source, emotion),
+                "pad_s": pad_s,
+                "min_share": min_share,
+                "clips": [{"file": f.name, **c.as_json()} for f, c in zip(files, cuts)],
+            }
+            atomic_write(staging / "clips.json", _json(manifest))
+            folder.publish(staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return Rendered(files, cuts, source, target / "clips.json")
 
 
@@ -176,23 +179,3 @@ def _header(analysis: Analysis, source: SourceFilm, emotion: str) -> dict:
 
 def _json(document: dict) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
-
-
-def _parent(target: Path) -> Path:
-    parent = target.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    return parent
-
-
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Puts ``staging`` where ``target`` is, so the folder holds this run's files only."""
-    if target.exists() and not target.is_dir():
-        raise InputError(target, "exists and is not a folder")
-    os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes 0700; give the usual permissions
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
