@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from fractions import Fraction
@@ -101,3 +102,15 @@ def _without_numbers(value):
     if isinstance(value, float):
         return round(value, 3)
     return value
+
+
+def done_count(catalog: Path) -> int:
+    """Films marked done in CATALOG/catalog.db, read-only (0 while the file is not there yet)."""
+    try:
+        db = sqlite3.connect(f"{(catalog / 'catalog.db').as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute("SELECT count(*) FROM films WHERE status = 'done'").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0

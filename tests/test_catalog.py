@@ -15,6 +15,7 @@ from catalog_helpers import (
     ROOT,
     assert_same_outputs,
     catalog_command,
+    done_count,
     env,
     film_folders,
     make_library,
@@ -41,17 +42,6 @@ def _rows(catalog: Path) -> list[sqlite3.Row]:
         db.close()
 
 
-def _done_count(catalog: Path) -> int:
-    try:
-        db = sqlite3.connect(f"{(catalog / 'catalog.db').as_uri()}?mode=ro", uri=True, timeout=1)
-        try:
-            return db.execute("SELECT count(*) FROM films WHERE status = 'done'").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
 def _kill_after_first_film(args: list[str], catalog: Path) -> tuple[int, list]:
     """Starts a run, SIGKILLs the driver as soon as one film is done.
 
@@ -60,14 +50,14 @@ def _kill_after_first_film(args: list[str], catalog: Path) -> tuple[int, list]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 240
-        while _done_count(catalog) == 0 and process.poll() is None:
+        while done_count(catalog) == 0 and process.poll() is None:
             assert time.monotonic() < deadline, "the catalogue run made no progress"
             time.sleep(0.02)
         children = psutil.Process(process.pid).children(recursive=True)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait()
-    return _done_count(catalog), children
+    return done_count(catalog), children
 
 
 def test_catalogue_resumes_after_sigkill(tmp_path, tiny_checkpoint):

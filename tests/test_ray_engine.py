@@ -24,7 +24,7 @@ import pytest
 # `make test` installs the ray extra, so a missing Ray fails here instead of skipping quietly;
 # only `make test-floors` (no extra) leaves this module out.
 import ray
-from catalog_helpers import assert_same_outputs, write_undecodable
+from catalog_helpers import assert_same_outputs, done_count, write_undecodable
 from media import Shot, moving_pattern, write_video
 
 from trajectory.catalog.engine import LocalEngine
@@ -218,17 +218,6 @@ def test_a_killed_scoring_actor_is_restarted_and_its_batches_retried(
     _assert_same_catalogue(catalog, local_catalog)
 
 
-def _done_count(catalog: Path) -> int:
-    try:
-        db = sqlite3.connect(f"{(catalog / 'catalog.db').as_uri()}?mode=ro", uri=True, timeout=1)
-        try:
-            return db.execute("SELECT count(*) FROM films WHERE status = 'done'").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
 def _catalog_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "trajectory", "catalog", *args]
 
@@ -243,13 +232,13 @@ def test_a_rerun_after_the_driver_is_killed_resumes(
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while _done_count(catalog) == 0 and driver.poll() is None:
+        while done_count(catalog) == 0 and driver.poll() is None:
             assert time.monotonic() < deadline, "the Ray catalogue run made no progress"
             time.sleep(0.02)
         driver.send_signal(signal.SIGKILL)
     finally:
         driver.wait()
-    done_at_kill = _done_count(catalog)
+    done_at_kill = done_count(catalog)
     assert 1 <= done_at_kill < FILMS, "the kill did not land mid-way"
 
     rerun = subprocess.run(_catalog_command(*args), cwd=ROOT, env=_env(),
