@@ -1,8 +1,9 @@
 """Fades through black: PySceneDetect's ``ThresholdDetector`` fed our frames, each fade checked.
 
 The cut is placed where the fade-in rises out of the black (``fade_bias=1.0``). A fade passes
-through black: the darkest frame of the run of dark frames holds no picture (grey spread under
-``FLAT_SPREAD``). A dim shot that a lamp lights up is under ``ThresholdDetector``'s level too,
+through black: the darkest frame of the run of dark frames holds no picture (its median grey
+level is under ``BAR_LEVEL``, where black decodes; a title or logo on the black does not count).
+A dim shot that a lamp lights up is under ``ThresholdDetector``'s level too,
 but holds a picture throughout; it is no fade when, besides, a gain and offset of the last dark
 frame explain ``SAME_PICTURE_R2`` of the variance of the frame at the cut (the same picture,
 brighter; a cut from a dark picture to another one is still a cut).
@@ -15,11 +16,16 @@ from fractions import Fraction
 import numpy as np
 from scenedetect import FrameTimecode, ThresholdDetector
 
-from trajectory.detectors.base import Cut, Detector, TinyFrames, explained_share, timecode
+from trajectory.detectors.base import (
+    BAR_LEVEL,
+    Cut,
+    Detector,
+    TinyFrames,
+    explained_share,
+    timecode,
+)
 
 DARK_LEVEL = 12.0  # mean level under which ThresholdDetector takes a frame for black (its default)
-FLAT_SPREAD = 2.0  # grey std (levels) of a tiny copy holding no picture: black with grain
-# measured 0.2-0.5, dim rooms lit by a lamp 3-13
 SAME_PICTURE_R2 = 0.5  # R^2 of the frame at the cut on the dark frame before: a lamp ~0.99,
 # another picture or black ~0
 KEPT_FRAMES = 8  # tiny frames held to find the one at a reported cut (the detector reports at once)
@@ -70,12 +76,13 @@ class FadeDetector(Detector):
     def _passes_black(self, time_s: float) -> bool:
         """False for a dim picture lit up: no black frame in the run, and the same picture.
 
-        The run's darkest frame is black when it holds no picture (grey spread under
-        ``FLAT_SPREAD``); otherwise the last dark frame must not be the picture at the cut at
-        another exposure (``SAME_PICTURE_R2``).
+        The run's darkest frame is black when most of it is (median grey under ``BAR_LEVEL``;
+        measured about 1 on black frames, 5-12 in dim rooms that a lamp lights up); otherwise
+        the last dark frame must not be the picture at the cut at another exposure
+        (``SAME_PICTURE_R2``).
         """
         dark = self._last_dark if self._last_dark is not None else self._darkest
-        if not self._checked or dark is None or float(dark.mean(axis=2).std()) < FLAT_SPREAD:
+        if not self._checked or dark is None or float(np.median(dark.mean(axis=2))) < BAR_LEVEL:
             return True
         frames = self._frames
         held = [i for i in range(frames.count - frames.capacity, frames.count) if frames.has(i)]
