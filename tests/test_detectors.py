@@ -131,6 +131,23 @@ def test_fade_through_black_is_one_fade_cut_not_a_dissolve():
     assert [(abs(round(c.time_s * FPS) - 60) <= 1, c.kind) for c in shots.cuts] == [(True, "fade")]
 
 
+def test_lamp_switched_on_in_a_near_black_room_makes_no_fade():
+    """A dark room at half light sits under ThresholdDetector's black level, but holds a picture."""
+    room = pan(texture(923), 90)
+    offset = 20 - 0.4 * float(np.mean(room))  # lit: mean 20 levels, texture contrast kept at 0.4
+    lit = [cv2.convertScaleAbs(f, alpha=0.4, beta=offset) for f in room]
+    frames = [cv2.convertScaleAbs(f, alpha=0.5) for f in lit[:45]]
+    frames += [cv2.convertScaleAbs(lit[45], alpha=0.75)] + lit[46:]
+    assert float(np.mean(frames[:45])) < 12 < float(np.mean(frames[46:]))
+    assert run(FadeDetector(Fraction(FPS), 0.6, checked=False), frames) == [45]
+    assert run(FadeDetector(Fraction(FPS), 0.6), frames) == []
+    shots = ShotDetector(FPS)
+    for k, frame in enumerate(frames):
+        shots.process(k / FPS, frame)
+    shots.finish()
+    assert shots.cuts == []
+
+
 def test_shot_detector_prefers_the_dissolve_to_a_hard_cut_of_the_same_transition():
     a, b = texture(919), texture(920)
     outgoing, incoming = pan(a, 68), pan(b, 68, speed=-0.6, start=200)

@@ -49,7 +49,10 @@ def make_detectors(mode: str, rate: Fraction, min_shot_s: float, device: str) ->
             DissolveDetector(),
         ]
     if mode == "classic":
-        return [HardCutDetector(rate, min_shot_s, checked=False), FadeDetector(rate, min_shot_s)]
+        return [
+            HardCutDetector(rate, min_shot_s, checked=False),
+            FadeDetector(rate, min_shot_s, checked=False),
+        ]
     if mode == "learned":
         from trajectory.detectors.learned import TransNetDetector  # imports torch
 

@@ -14,6 +14,7 @@ from scenedetect.common import Timecode
 
 TINY_SIZE = (48, 27)  # (width, height): TransNetV2's input size
 BLACK_LEVEL = 20.0  # grey level under which a pixel is black in both frames (bars): ignored
+BAR_LEVEL = 4.0  # letterbox bars decode at 0-2 levels, a dim picture's pixels mostly above
 TINY_FACTOR = 4  # the checks' tiny copies are 1/4 of the ~256 px detection frame (64x36 at 16:9)
 _TIME_BASE = Fraction(1, 1_000_000)  # PySceneDetect detectors get microsecond timecodes
 
@@ -99,6 +100,39 @@ def rescaling(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
     change = float(np.abs(y - x).mean())
     left = float(np.abs(y - gain * x - offset).mean())
     return float(gain), left / max(change, 1e-6)
+
+
+def explained_share(dark: np.ndarray, lit: np.ndarray) -> float:
+    """Share of ``lit``'s grey variance that a gain and offset of ``dark`` explain (R^2, 0-1).
+
+    Near 1 when ``dark`` is the same picture at another exposure, near 0 when it holds no
+    picture (black with grain) or another one. Pixels under ``BAR_LEVEL`` in both frames (bars)
+    are left out; ``BLACK_LEVEL`` would leave out most of a dim picture.
+    """
+    x, y = dark.mean(axis=2).ravel(), lit.mean(axis=2).ravel()
+    lit_pixels = (x > BAR_LEVEL) | (y > BAR_LEVEL)
+    if lit_pixels.sum() >= 16:
+        x, y = x[lit_pixels], y[lit_pixels]
+    if x.std() < 1e-6 or y.std() < 1e-6:
+        return 0.0
+    return max(float(np.corrcoef(x, y)[0, 1]), 0.0) ** 2
+
+
+def shifted_share(first: np.ndarray, last: np.ndarray) -> float:
+    """How much of the change from ``first`` to ``last`` a global shift leaves, in [0, 1].
+
+    The shift is found by phase correlation of the grey images; the change is compared on the
+    central part, which the shift keeps inside the picture.
+    """
+    grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
+    (dx, dy), _ = cv2.phaseCorrelate(grey_first, grey_last)
+    height, width = grey_first.shape
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    moved = cv2.warpAffine(grey_first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
+    raw = float(np.abs(grey_first - grey_last)[inner].mean())
+    left = float(np.abs(moved - grey_last)[inner].mean())
+    return min(left, raw) / max(raw, 1e-6)
 
 
 class TinyFrames:

@@ -1,6 +1,12 @@
-"""Fades through black: PySceneDetect's ``ThresholdDetector`` fed our frames.
+"""Fades through black: PySceneDetect's ``ThresholdDetector`` fed our frames, each fade checked.
 
-The cut is placed where the fade-in rises out of the black (``fade_bias=1.0``).
+The cut is placed where the fade-in rises out of the black (``fade_bias=1.0``). A fade passes
+through black: the darkest frame of the run of dark frames holds no picture (its median grey
+level is under ``BAR_LEVEL``, where black decodes; a title or logo on the black does not count).
+A dim shot that a lamp lights up is under ``ThresholdDetector``'s level too,
+but holds a picture throughout; it is no fade when, besides, a gain and offset of the last dark
+frame explain ``SAME_PICTURE_R2`` of the variance of the frame at the cut (the same picture,
+brighter; a cut from a dark picture to another one is still a cut).
 """
 
 from __future__ import annotations
@@ -10,23 +16,77 @@ from fractions import Fraction
 import numpy as np
 from scenedetect import FrameTimecode, ThresholdDetector
 
-from trajectory.detectors.base import Cut, Detector, timecode
+from trajectory.detectors.base import (
+    BAR_LEVEL,
+    Cut,
+    Detector,
+    TinyFrames,
+    explained_share,
+    timecode,
+)
+
+DARK_LEVEL = 12.0  # mean level under which ThresholdDetector takes a frame for black (its default)
+SAME_PICTURE_R2 = 0.5  # R^2 of the frame at the cut on the dark frame before: a lamp ~0.99,
+# another picture or black ~0
+KEPT_FRAMES = 8  # tiny frames held to find the one at a reported cut (the detector reports at once)
 
 
 class FadeDetector(Detector):
-    """Fades to and from black, as PySceneDetect's ``detect-threshold`` finds them."""
+    """Fades to and from black, as PySceneDetect's ``detect-threshold`` finds them, without lamps.
 
-    def __init__(self, rate: Fraction, min_shot_s: float):
+    Args:
+        rate: the video's nominal frame rate (for PySceneDetect's timecodes).
+        min_shot_s: minimum shot length handed to PySceneDetect.
+        checked: False gives PySceneDetect's detector without the lamp check (for comparisons).
+    """
+
+    def __init__(self, rate: Fraction, min_shot_s: float, *, checked: bool = True):
         self._rate = rate
+        self._checked = checked
         self._detector = ThresholdDetector(min_scene_len=float(min_shot_s), fade_bias=1.0)
         self._last: FrameTimecode | None = None
+        self._frames = TinyFrames(KEPT_FRAMES)
+        self._darkest: np.ndarray | None = None  # darkest frame of the dark run going on
+        self._last_dark: np.ndarray | None = None  # ... of the last dark run that ended
         self.latency_frames = 2
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._last = timecode(time_s, self._rate)
-        return [Cut(tc.seconds, "fade") for tc in self._detector.process_frame(self._last, frame)]
+        found = self._detector.process_frame(self._last, frame)
+        if self._checked:
+            self._follow_dark_run(time_s, frame)
+        return [Cut(tc.seconds, "fade") for tc in found if self._passes_black(tc.seconds)]
 
     def post_process(self) -> list[Cut]:
         if self._last is None:
             return []
-        return [Cut(tc.seconds, "fade") for tc in self._detector.post_process(self._last)]
+        found = self._detector.post_process(self._last)
+        return [Cut(tc.seconds, "fade") for tc in found if self._passes_black(tc.seconds)]
+
+    def _follow_dark_run(self, time_s: float, frame: np.ndarray) -> None:
+        """Keeps the tiny copy of the darkest frame of the current (or last) run of dark frames."""
+        self._frames.add(time_s, frame)
+        newest = self._frames[self._frames.count - 1]
+        if newest.mean() < DARK_LEVEL:
+            if self._darkest is None or newest.mean() < self._darkest.mean():
+                self._darkest = newest
+        elif self._darkest is not None:
+            self._last_dark, self._darkest = self._darkest, None
+
+    def _passes_black(self, time_s: float) -> bool:
+        """False for a dim picture lit up: no black frame in the run, and the same picture.
+
+        The run's darkest frame is black when most of it is (median grey under ``BAR_LEVEL``;
+        measured about 1 on black frames, 5-12 in dim rooms that a lamp lights up); otherwise
+        the last dark frame must not be the picture at the cut at another exposure
+        (``SAME_PICTURE_R2``).
+        """
+        dark = self._last_dark if self._last_dark is not None else self._darkest
+        if not self._checked or dark is None or float(np.median(dark.mean(axis=2))) < BAR_LEVEL:
+            return True
+        frames = self._frames
+        held = [i for i in range(frames.count - frames.capacity, frames.count) if frames.has(i)]
+        at_cut = min(held, key=lambda i: abs(frames.time(i) - time_s))
+        if not frames.has(at_cut - 1):
+            return True
+        return explained_share(frames[at_cut - 1], frames[at_cut]) < SAME_PICTURE_R2

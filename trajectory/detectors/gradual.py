@@ -33,6 +33,7 @@ from trajectory.detectors.base import (
     distance,
     gain_free_distance,
     rescaling,
+    shifted_share,
 )
 
 WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
@@ -128,7 +129,7 @@ def _window_passes(frames: TinyFrames, start: int, end: int) -> bool:
     )
     if outside > OUTSIDE_MAX * distance(coarse_first, coarse_last):
         return False
-    return _shifted_share(first, last) >= SHIFT_SHARE_MIN
+    return shifted_share(first, last) >= SHIFT_SHARE_MIN
 
 
 def _is_mixture(frames: TinyFrames, start: int, end: int, *, coarse: bool) -> bool:
@@ -157,20 +158,3 @@ def _coarse(frame: np.ndarray) -> np.ndarray:
     height, width = frame.shape[:2]
     size = (max(1, width // 4), max(1, height // 4))
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-
-
-def _shifted_share(first: np.ndarray, last: np.ndarray) -> float:
-    """How much of the change from ``first`` to ``last`` a global shift leaves, in [0, 1].
-
-    The shift is found by phase correlation of the grey images; the change is compared on the
-    central part, which the shift keeps inside the picture.
-    """
-    grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
-    (dx, dy), _ = cv2.phaseCorrelate(grey_first, grey_last)
-    height, width = grey_first.shape
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    moved = cv2.warpAffine(grey_first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
-    raw = float(np.abs(grey_first - grey_last)[inner].mean())
-    left = float(np.abs(moved - grey_last)[inner].mean())
-    return min(left, raw) / max(raw, 1e-6)

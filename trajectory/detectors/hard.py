@@ -15,7 +15,11 @@ candidate still is no cut when
   bright frames, a person crossing close to the lens);
 - the same picture got brighter: a least-squares gain and offset map the frame before onto the
   frame after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on;
-  a cut to an unrelated picture fits a gain near 0).
+  a cut to an unrelated picture fits a gain near 0);
+- the camera swung: the change is spread over the frames next to the jump (a neighbouring step
+  at least ``SWING_SPREAD`` of it, where a cut's neighbours change as little as the shot) and
+  a global shift of the frame ``CHECK_FRAMES`` before explains the frame as many after (a whip
+  pan: a motion-blurred swing that lands on the same place).
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 from scenedetect.detectors.content_detector import ContentDetector
 
-from trajectory.detectors.base import Cut, Detector, TinyFrames, distance, rescaling
+from trajectory.detectors.base import (
+    Cut,
+    Detector,
+    TinyFrames,
+    distance,
+    rescaling,
+    shifted_share,
+)
 from trajectory.detectors.base import timecode as make_timecode
 
 SATURATION_AND_LUMA = ContentDetector.Components(
@@ -42,6 +53,8 @@ STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change ar
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
+SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
+SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
 
 
 class HardCutDetector(Detector):
@@ -154,4 +167,17 @@ class HardCutDetector(Detector):
         if closest < RETURN_SHARE * jump:
             return False
         gain, left = rescaling(frames[index - 3], frames[index + 3])
-        return not (LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL)
+        if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
+            return False
+        return not self._is_swing(index, jump)
+
+    def _is_swing(self, index: int, jump: float) -> bool:
+        """Whether the jump at ``index`` is the middle of a whip pan (see the module docstring)."""
+        frames = self._frames
+        if not (frames.has(index - CHECK_FRAMES) and frames.has(index + CHECK_FRAMES)):
+            return False
+        neighbours = [distance(frames[i - 1], frames[i]) for i in (index - 1, index + 1)]
+        if max(neighbours) < SWING_SPREAD * jump:
+            return False
+        swung = shifted_share(frames[index - CHECK_FRAMES], frames[index + CHECK_FRAMES])
+        return swung < SWING_SHIFT_LEFT
