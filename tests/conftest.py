@@ -45,3 +45,14 @@ def zoo() -> Path:
     if not ZOO.is_dir():
         pytest.skip("../shared/video-zoo is not present")
     return ZOO
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium for the browser tests (make test installs Debian's package)."""
+    from report_helpers import find_chromium
+
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("no Chromium binary (install Debian's chromium package or set CHROMIUM)")
+    return binary

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from catalog_helpers import ROOT, env
-from report_helpers import find_chromium, inspect_report, synthetic_analysis
+from report_helpers import inspect_report, synthetic_analysis
 
 from trajectory.catalog import db as catalog_db
 from trajectory.catalog.page import write_index
@@ -167,14 +167,6 @@ def test_page_escapes_lists_problems_and_stays_small(tmp_path):
     assert INJECTION not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "the video stream has no decodable frame" in page and "no video stream" in page
     assert len(page.encode()) < PAGE_BUDGET_500
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("no Chromium binary (install Debian's chromium package or set CHROMIUM)")
-    return binary
 
 
 @pytest.mark.browser

@@ -20,7 +20,7 @@ import pytest
 import webvtt
 from click.testing import CliRunner
 from export_media import film_analysis, one_hot_mix
-from report_helpers import Chromium, find_chromium, make_video
+from report_helpers import Chromium, make_video
 from test_cli import run_cli
 
 from trajectory.cli import main
@@ -224,18 +224,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.mark.browser
-def test_chromium_loads_chapters_and_metadata_tracks(ntsc_out):
+def test_chromium_loads_chapters_and_metadata_tracks(ntsc_out, chromium):
     """Browsers refuse <track> files from file:// pages, so the folder is served on localhost."""
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("no Chromium binary (install Debian's chromium package or set CHROMIUM)")
     _export(ntsc_out, "vtt,vtt-meta")
     (ntsc_out / "tracks.html").write_text(TRACK_PAGE, "utf-8")
     handler = functools.partial(_QuietHandler, directory=str(ntsc_out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with Chromium(binary) as browser:
+        with Chromium(chromium) as browser:
             session = browser.open_page(f"http://127.0.0.1:{server.server_port}/tracks.html")
             loaded = "[...document.querySelectorAll('track')].every(t => t.dataset.loaded)"
             assert browser.wait_for(session, loaded, timeout=30)

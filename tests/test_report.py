@@ -18,7 +18,6 @@ import pytest
 from click.testing import CliRunner
 from plotly.offline import get_plotlyjs
 from report_helpers import (
-    find_chromium,
     inspect_report,
     make_video,
     page_part,
@@ -288,14 +287,6 @@ def test_rerender_changes_only_what_it_should(small_run):
 
 
 # -- in a real browser ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("no Chromium binary (install Debian's chromium package or set CHROMIUM)")
-    return binary
 
 
 def _sample(name: str) -> Path:

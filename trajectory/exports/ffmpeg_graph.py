@@ -10,17 +10,15 @@ The ffmpeg binary is the one on PATH, else the one the ``imageio-ffmpeg`` wheel 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from trajectory.errors import InputError
 from trajectory.exports.base import INSTALL_HINT, require
 from trajectory.exports.plan import Cut
 from trajectory.exports.source import SourceFilm
-from trajectory.files import umask
+from trajectory.files import replacing
 
 PREROLL_S = 1.0  # seek this much before a cut, then trim exactly in the graph
 FFMPEG_HELP = (
@@ -138,23 +136,17 @@ def render(source: SourceFilm, cuts: list[Cut], target: Path, crossfade_s: float
     audio = source.has_audio
     parts = [cut_streams(ffmpeg, source, cut, audio) for cut in cuts]
     video, sound = join(ffmpeg, parts, cuts, crossfade_s, audio)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial.mp4", dir=target.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; give the usual permissions
     streams = [video, sound] if audio else [video]
     options = ENCODE if audio else {k: v for k, v in ENCODE.items() if not k.endswith(":a")}
-    command = (
-        ffmpeg.output(*streams, tmp, **options)
-        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
-        .overwrite_output()
-    )
-    try:
-        command.run(cmd=exe, capture_stdout=True, capture_stderr=True)
-        os.replace(tmp, target)
-    except ffmpeg.Error as error:
-        lines = error.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no output)"]
-        raise RuntimeError(f"ffmpeg failed on {source.path}: {lines[-1]}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with replacing(target, suffix=".partial.mp4") as tmp:
+        command = (
+            ffmpeg.output(*streams, str(tmp), **options)
+            .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
+            .overwrite_output()
+        )
+        try:
+            command.run(cmd=exe, capture_stdout=True, capture_stderr=True)
+        except ffmpeg.Error as error:
+            lines = error.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no output)"]
+            raise RuntimeError(f"ffmpeg failed on {source.path}: {lines[-1]}") from None
     return target
