@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trajectory.signatures import ShotSignatures, shot_distances
+from trajectory.signatures import DEEP_WEIGHT, ShotSignatures, shot_distances
 
 SCENE_THRESHOLD = 0.22  # shot distance at which a pair is neutral evidence
 SCENE_PENALTY = 0.35  # cost of one more scene, in units of one pair's distance margin
@@ -53,13 +53,16 @@ class SceneParams:
     threshold: float = SCENE_THRESHOLD
     min_scene_s: float = MIN_SCENE_S
     penalty: float = SCENE_PENALTY
+    deep_weight: float = DEEP_WEIGHT  # weight of the model's pooled features when present
 
-    def as_dict(self) -> dict:
+    def as_dict(self, deep_features: bool = False) -> dict:
+        """The tags.json record; ``deep_weight`` is the weight used (0 without features)."""
         return {
             "method": "sequential-dp",
             "threshold": self.threshold,
             "penalty": self.penalty,
             "min_scene_s": self.min_scene_s,
+            "deep_weight": self.deep_weight if deep_features else 0.0,
         }
 
 
@@ -146,7 +149,7 @@ def group_scenes(
     params = params or SceneParams()
     if len(starts) == 0:
         return np.zeros(0, dtype=int)
-    costs = pair_costs(shot_distances(signatures), params.threshold)
+    costs = pair_costs(shot_distances(signatures, params.deep_weight), params.threshold)
     durations = np.asarray(ends, dtype=np.float64) - np.asarray(starts, dtype=np.float64)
     return segment_scenes(
         costs, durations, transition_costs(transitions), params.min_scene_s, params.penalty
