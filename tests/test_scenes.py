@@ -17,6 +17,7 @@ from trajectory.cli import main
 from trajectory.scenes import (
     SCENE_THRESHOLD,
     SceneParams,
+    alternation_costs,
     pair_costs,
     segment_scenes,
     transition_costs,
@@ -46,6 +47,7 @@ def _group(
         transition_costs(kinds),
         min_scene_s,
         **penalty,
+        start_costs=alternation_costs(distances, SCENE_THRESHOLD),
     )
     return scene.tolist()
 
@@ -58,6 +60,10 @@ def test_dialogue_stays_one_scene():
     # Shot / reverse shot: a and A are two framings of one place that differ, but each recurs.
     assert _group("aAaAa", [3] * 5) == [0] * 5
     assert _group("ccaAaAadd", [3] * 9) == [0, 0, 1, 1, 1, 1, 1, 2, 2]
+    # A long exchange: its a-A pairs outnumber its a-a and A-A pairs, yet every setup recurs
+    # across every inner boundary; short dialogues side by side still split at their border.
+    assert _group("aAaAaAaAa", [3] * 9) == [0] * 9
+    assert _group("aAaAaAbBbBbB", [3] * 12) == [0] * 6 + [1] * 6
 
 
 def test_one_ambiguous_shot_does_not_chain_two_scenes():
