@@ -167,3 +167,17 @@ def test_report_regroups_from_saved_signatures(tmp_path):
     assert tags["scene_grouping"]["penalty"] == SceneParams().penalty
     back = trajectory.read_outputs(out)
     assert back.frames["weight_s"].sum() == pytest.approx(back.duration_s, abs=1e-3)
+
+
+def test_a_fades_black_frame_does_not_set_its_shot_apart():
+    from trajectory.signatures import frame_signature, shot_signatures
+
+    place = np.zeros((72, 128, 3), np.uint8)
+    place[:, :64] = (40, 120, 200)
+    place[:, 64:] = (200, 180, 60)
+    black = np.zeros_like(place)
+    frames = np.stack([frame_signature(place), frame_signature(place), frame_signature(black)])
+    signatures = shot_signatures(frames, None, np.array([0, 1, 1]), 2)
+    assert np.allclose(signatures.visual[0], signatures.visual[1])  # shot 1 ends in a fade
+    alone = shot_signatures(frames[2:], None, np.array([0]), 1)  # a black shot stays black
+    assert np.allclose(alone.visual[0], frames[2])

@@ -43,6 +43,7 @@ TEXTURE_BINS = 8
 TEXTURE_RANGE = (0.0, np.log1p(1024.0))  # log(1 + Sobel magnitude) of 8-bit images
 LAYOUT_GRID = 4
 LAYOUT_SCALE = 0.25  # RMS lightness difference (0-1 units) that counts as entirely different
+BLACK_SHARE = 0.8  # a frame with this share of pixels in the darkest lightness bin shows no place
 
 BLOCKS = {  # name -> length, in the order they sit in a frame signature
     "lightness": LIGHTNESS_BINS,
@@ -132,6 +133,10 @@ def shot_signatures(
 ) -> ShotSignatures:
     """Averages frame signatures per shot; a shot without frames gets zeros (no evidence).
 
+    Near-black frames (a fade's middle sampled at the end of a shot) are left out of a shot
+    that has other frames: black says nothing about the place, and would set the shot apart
+    from the rest of its scene.
+
     Args:
         frame_visual: (N, SIGNATURE_LENGTH) frame signatures; frame_deep: (N, F) or None,
             NaN rows where a frame was not scored.
@@ -140,8 +145,11 @@ def shot_signatures(
     """
     visual = np.zeros((shots, frame_visual.shape[1]), np.float32)
     deep = None if frame_deep is None else np.zeros((shots, frame_deep.shape[1]), np.float32)
+    black = block(frame_visual, "lightness")[:, 0] >= BLACK_SHARE
     for i in range(shots):
         mine = shot_of == i
+        if (mine & ~black).any():
+            mine &= ~black
         if mine.any():
             visual[i] = frame_visual[mine].mean(axis=0)
         if deep is not None:
