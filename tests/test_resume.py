@@ -12,13 +12,15 @@ import trajectory
 from trajectory.emotions import EMOTIONS
 from trajectory.export import write_outputs
 from trajectory.resume import LOG_FORMAT, ScoreLog, run_key
+from trajectory.scenes import SceneParams
 from trajectory.scoring import FrameScorer
 
 
 def test_interrupted_run_resumes_from_logged_scores(tmp_path, tiny_checkpoint, monkeypatch):
     """Scores and the model's pooled features come back from the log: same scenes.csv."""
     log = tmp_path / ".out.scores-partial"
-    reference = trajectory.analyze(SHORT_SAMPLE, tiny_checkpoint, batch_size=4)
+    params = SceneParams(deep_weight=1.5)  # the deep features count in the grouping
+    reference = trajectory.analyze(SHORT_SAMPLE, tiny_checkpoint, batch_size=4, scene_params=params)
 
     real_score = FrameScorer.score_with_features
     calls = []
@@ -31,7 +33,9 @@ def test_interrupted_run_resumes_from_logged_scores(tmp_path, tiny_checkpoint, m
 
     monkeypatch.setattr(FrameScorer, "score_with_features", interrupted_score)
     with pytest.raises(KeyboardInterrupt):
-        trajectory.analyze(SHORT_SAMPLE, tiny_checkpoint, batch_size=4, resume_log=log)
+        trajectory.analyze(
+            SHORT_SAMPLE, tiny_checkpoint, batch_size=4, resume_log=log, scene_params=params
+        )
     assert log.is_file()
 
     calls.clear()
@@ -40,7 +44,9 @@ def test_interrupted_run_resumes_from_logged_scores(tmp_path, tiny_checkpoint, m
         "score_with_features",
         lambda self, images: (calls.append(len(images)), real_score(self, images))[1],
     )
-    resumed = trajectory.analyze(SHORT_SAMPLE, tiny_checkpoint, batch_size=4, resume_log=log)
+    resumed = trajectory.analyze(
+        SHORT_SAMPLE, tiny_checkpoint, batch_size=4, resume_log=log, scene_params=params
+    )
     total = len(reference.frames)
     assert sum(calls) == total - 8, "the two batches scored before the interruption are reused"
     columns = list(EMOTIONS)
