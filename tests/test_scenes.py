@@ -17,6 +17,7 @@ from trajectory.cli import main
 from trajectory.scenes import (
     SCENE_THRESHOLD,
     SceneParams,
+    alternation_costs,
     pair_costs,
     segment_scenes,
     transition_costs,
@@ -46,6 +47,7 @@ def _group(
         transition_costs(kinds),
         min_scene_s,
         **penalty,
+        start_costs=alternation_costs(distances, SCENE_THRESHOLD),
     )
     return scene.tolist()
 
@@ -58,6 +60,10 @@ def test_dialogue_stays_one_scene():
     # Shot / reverse shot: a and A are two framings of one place that differ, but each recurs.
     assert _group("aAaAa", [3] * 5) == [0] * 5
     assert _group("ccaAaAadd", [3] * 9) == [0, 0, 1, 1, 1, 1, 1, 2, 2]
+    # A long exchange: its a-A pairs outnumber its a-a and A-A pairs, yet every setup recurs
+    # across every inner boundary; short dialogues side by side still split at their border.
+    assert _group("aAaAaAaAa", [3] * 9) == [0] * 9
+    assert _group("aAaAaAbBbBbB", [3] * 12) == [0] * 6 + [1] * 6
 
 
 def test_one_ambiguous_shot_does_not_chain_two_scenes():
@@ -161,3 +167,17 @@ def test_report_regroups_from_saved_signatures(tmp_path):
     assert tags["scene_grouping"]["penalty"] == SceneParams().penalty
     back = trajectory.read_outputs(out)
     assert back.frames["weight_s"].sum() == pytest.approx(back.duration_s, abs=1e-3)
+
+
+def test_a_fades_black_frame_does_not_set_its_shot_apart():
+    from trajectory.signatures import frame_signature, shot_signatures
+
+    place = np.zeros((72, 128, 3), np.uint8)
+    place[:, :64] = (40, 120, 200)
+    place[:, 64:] = (200, 180, 60)
+    black = np.zeros_like(place)
+    frames = np.stack([frame_signature(place), frame_signature(place), frame_signature(black)])
+    signatures = shot_signatures(frames, None, np.array([0, 1, 1]), 2)
+    assert np.allclose(signatures.visual[0], signatures.visual[1])  # shot 1 ends in a fade
+    alone = shot_signatures(frames[2:], None, np.array([0]), 1)  # a black shot stays black
+    assert np.allclose(alone.visual[0], frames[2])

@@ -89,7 +89,7 @@ def assemble(
         skipped_out_of_order=scan.skipped_out_of_order,
         late_cuts=scan.late_cuts,
         crop=scan.crop.as_dict() if scan.crop else None,
-        scene_grouping=params.as_dict(),
+        scene_grouping=params.as_dict(signatures.deep is not None),
         shot_signatures=signatures,
         shot_detection=scan.shot_detection,
     )
@@ -136,7 +136,7 @@ def regroup(result: Analysis, params: SceneParams) -> Analysis:
         frames=frames,
         scenes=aggregate.scene_table(frames, shots),
         keyframes=_scene_keyframes(by_shot, shots),
-        scene_grouping=params.as_dict(),
+        scene_grouping=params.as_dict(result.shot_signatures.deep is not None),
     )
 
 

@@ -198,10 +198,13 @@ def _write_files(result: Analysis, staging: Path, extra: dict) -> None:
 
 
 def write_signatures(signatures: ShotSignatures, path: Path) -> None:
-    """shots.npz: ``visual`` (S, L) float32 and, with a model, ``deep`` (S, F) float16."""
+    """shots.npz: ``visual`` (S, L) float32 and, with a model, ``deep`` (S, F) float32.
+
+    Both at full precision, so ``report`` regroups with the distances ``analyze`` used.
+    """
     arrays = {"visual": signatures.visual.astype(np.float32)}
     if signatures.deep is not None:
-        arrays["deep"] = signatures.deep.astype(np.float16)
+        arrays["deep"] = signatures.deep.astype(np.float32)
     with open(path, "wb") as file:
         np.savez_compressed(file, **arrays)
 

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from trajectory.assemble import assemble
 from trajectory.errors import ModelOutputError, UsageError
 from trajectory.results import Analysis
-from trajectory.resume import ScoreLog, run_key
+from trajectory.resume import ScoreLog, run_key, time_key
 from trajectory.scan import FilmScan
 from trajectory.scenes import SceneParams
 from trajectory.shots import SHOT_MODES
@@ -104,11 +104,11 @@ def analyze(
         shots=shots,
         device=shot_device,
     )
-    log_file = None
+    log_file, logged_features = None, {}
     if scorer is not None and resume_log is not None:
         key = run_key(info.path, model.sha256 or "", fps, scorer.input_size)
         log_file = ScoreLog(resume_log, key)
-        scan.logged = log_file.load()
+        scan.logged, logged_features = log_file.load_with_features()
         if scan.logged:
             log.warning("%s: resuming: %d frames already scored", info.path, len(scan.logged))
     deep: dict[int, np.ndarray] = {}
@@ -118,6 +118,8 @@ def analyze(
         if log_file is not None:
             log_file.close()
     probabilities.update(scan.reused)
+    for sample_id in scan.reused:  # the log keeps features with scores: same scenes as a clean run
+        deep[sample_id] = logged_features[time_key(scan.samples[sample_id].time_s)]
     described = model.describe() if model is not None else None
     return assemble(
         scan.outcome(), described, fps, probabilities, deep=deep, scene_params=scene_params
@@ -151,7 +153,7 @@ def _run(
             probabilities.update(zip(ids, scores))
             deep.update(zip(ids, pooled))
             if log_file is not None:
-                log_file.append([scan.samples[i].time_s for i in ids], scores)
+                log_file.append([scan.samples[i].time_s for i in ids], scores, pooled)
     finally:
         scan.stop.set()
         thread.join(timeout=JOIN_TIMEOUT_S)  # a decoder stuck in FFmpeg must not hang Ctrl-C

@@ -24,6 +24,12 @@ Film grammar joins in as costs on runs that contain a transition:
   the shots on both sides look alike throughout;
 - a fade through black is a deliberate break: a run may not contain one (a cost large enough
   to rank before any look-alike score);
+- a boundary that cuts through shot/reverse-shot alternation is avoided: a run starting at
+  shot b pays ``ALTERNATION_COST`` if b-2 looks like b (A B | A) and again if b-1 looks like
+  b+1 (A | B A): a setup recurs across the boundary. Pair costs alone can split a long
+  dialogue, whose A-B pairs (two framings, often far apart in look) outnumber its A-A and B-B
+  pairs. One ambiguous shot X between two scenes (P P X Q Q) pins only the boundary two shots
+  away from it, never both sides, so it still cannot chain the scenes;
 - a run shorter than ``min_scene_s`` is avoided where any split allows it (this takes precedence
   over fades, so a short shot between two fades still joins a neighbour).
 """
@@ -34,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trajectory.signatures import ShotSignatures, shot_distances
+from trajectory.signatures import DEEP_WEIGHT, ShotSignatures, shot_distances
 
 SCENE_THRESHOLD = 0.22  # shot distance at which a pair is neutral evidence
 SCENE_PENALTY = 0.35  # cost of one more scene, in units of one pair's distance margin
@@ -42,6 +48,7 @@ MIN_SCENE_S = 2.0
 SIMILAR_GAIN = 1.0  # weight of a look-alike pair's margin against a different pair's
 MAX_SCENE_SHOTS = 150  # longest run considered (bounds the work at O(shots x this))
 DISSOLVE_COST = 6.0
+ALTERNATION_COST = 1.0  # per setup recurring across a boundary: a few A-B pairs' worth
 _FADE_COST = 1e6
 _SHORT_COST = 1e9
 
@@ -53,13 +60,16 @@ class SceneParams:
     threshold: float = SCENE_THRESHOLD
     min_scene_s: float = MIN_SCENE_S
     penalty: float = SCENE_PENALTY
+    deep_weight: float = DEEP_WEIGHT  # weight of the model's pooled features when present
 
-    def as_dict(self) -> dict:
+    def as_dict(self, deep_features: bool = False) -> dict:
+        """The tags.json record; ``deep_weight`` is the weight used (0 without features)."""
         return {
             "method": "sequential-dp",
             "threshold": self.threshold,
             "penalty": self.penalty,
             "min_scene_s": self.min_scene_s,
+            "deep_weight": self.deep_weight if deep_features else 0.0,
         }
 
 
@@ -82,12 +92,28 @@ def transition_costs(transitions) -> np.ndarray:
     return np.array([table.get(kind, 0.0) for kind in transitions], dtype=np.float64)
 
 
+def alternation_costs(distances: np.ndarray, threshold: float) -> np.ndarray:
+    """(S,) cost of a scene starting at shot b: ALTERNATION_COST where A B | A B straddles it.
+
+    Args:
+        distances: (S, S) shot distances; threshold: the distance of a look-alike pair.
+    """
+    count = len(distances)
+    costs = np.zeros(count)
+    b = np.arange(2, count)
+    costs[b] += ALTERNATION_COST * (distances[b - 2, b] < threshold)  # A B | A
+    b = np.arange(1, count - 1)
+    costs[b] += ALTERNATION_COST * (distances[b - 1, b + 1] < threshold)  # A | B A
+    return costs
+
+
 def segment_scenes(
     costs: np.ndarray,
     durations: np.ndarray,
     break_costs: np.ndarray,
     min_scene_s: float,
     penalty: float = SCENE_PENALTY,
+    start_costs: np.ndarray | None = None,
 ) -> np.ndarray:
     """Splits S shots into runs minimising the summed run costs; returns (S,) scene indices.
 
@@ -98,8 +124,10 @@ def segment_scenes(
             (see :func:`transition_costs`).
         min_scene_s: runs shorter than this are avoided whenever possible.
         penalty: cost of every run (scene).
+        start_costs: (S,) cost of a run that starts at shot i (see :func:`alternation_costs`).
     """
     count = len(durations)
+    start_costs = np.zeros(count) if start_costs is None else start_costs
     sums = _run_sums(costs)
     ends = np.concatenate([[0.0], np.cumsum(durations)])
     breaks = np.concatenate([[0.0], np.cumsum(break_costs)])
@@ -111,6 +139,7 @@ def segment_scenes(
         inside = (sums[stop, stop] - sums[starts, stop] - sums[stop, starts]) + sums[starts, starts]
         run = inside / 2 + penalty  # each pair counted twice in the symmetric block
         run += breaks[stop] - breaks[starts + 1]  # transitions strictly inside the run
+        run += start_costs[starts]
         run += _SHORT_COST * (ends[stop] - ends[starts] < min_scene_s)
         total = best[starts] + run
         pick = int(np.argmin(total))
@@ -146,8 +175,13 @@ def group_scenes(
     params = params or SceneParams()
     if len(starts) == 0:
         return np.zeros(0, dtype=int)
-    costs = pair_costs(shot_distances(signatures), params.threshold)
+    distances = shot_distances(signatures, params.deep_weight)
     durations = np.asarray(ends, dtype=np.float64) - np.asarray(starts, dtype=np.float64)
     return segment_scenes(
-        costs, durations, transition_costs(transitions), params.min_scene_s, params.penalty
+        pair_costs(distances, params.threshold),
+        durations,
+        transition_costs(transitions),
+        params.min_scene_s,
+        params.penalty,
+        alternation_costs(distances, params.threshold),
     )
