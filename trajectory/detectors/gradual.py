@@ -40,11 +40,16 @@ WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
 CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
 COARSE_MIXTURE_MAX = 0.2  # the same on 16x9 copies, for dissolves under camera motion
+MIX_SPREAD = 0.15  # fitted mixing weight - the frame's place in the window
+MOTION_FRAMES = 6  # frames over which each shot's own motion is measured
 RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
 RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescaling``)
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
+SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
+FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
+CUT_SHARE = 0.5  # one step making this share of a side's change: a cut there
 DARK_LEVEL = 12.0  # ends darker than this are black (ThresholdDetector's level): a fade
 REACH = 2 * max(WINDOWS)  # frames a window's start lies before the newest frame
 
@@ -111,43 +116,142 @@ def _window_passes(frames: TinyFrames, start: int, end: int) -> bool:
     chord = distance(first, last)
     if chord < CHORD_MIN or min(first.mean(), last.mean()) < DARK_LEVEL:
         return False
+    step = min(MOTION_FRAMES, end - start)
+    outgoing = _velocity(frames[start - step], first, step)
+    incoming = _velocity(last, frames[end + step], step)
     if not (
-        _is_mixture(frames, start, end, coarse=False)
-        or _is_mixture(frames, start, end, coarse=True)
+        _is_mixture(frames, start, end, (outgoing, incoming), coarse=False)
+        or _is_mixture(frames, start, end, (outgoing, incoming), coarse=True)
     ):
         return False
-    gain, left = rescaling(first, last)
-    if gain > RESCALED_GAIN_MIN and left < RESCALED_LEFT_MAX:  # same picture, other exposure
+    carried = _moved(first, outgoing * (end - start))  # the outgoing shot at the window's end
+    if _same_picture(first, last, chord) or _same_picture(carried, last, chord):
         return False
-    if gain_free_distance(first, last) < GAIN_FREE_MIN * chord:
-        return False
-    coarse_first, coarse_last = _coarse(first), _coarse(last)
-    length = end - start
-    outside = max(
-        distance(_coarse(frames[start - length]), coarse_first),
-        distance(coarse_last, _coarse(frames[end + length])),
-    )
-    if outside > OUTSIDE_MAX * distance(coarse_first, coarse_last):
+    if _outside_share(frames, start, end) > OUTSIDE_MAX:
         return False
     return shifted_share(first, last) >= SHIFT_SHARE_MIN
 
 
-def _is_mixture(frames: TinyFrames, start: int, end: int, *, coarse: bool) -> bool:
-    """Whether the frames at 1/4, 1/2, 3/4 of [start, end] are the matching mixtures of its ends.
+def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
+    """Whether ``after`` shows the place of ``before``: relit (a lamp, a fade) or moved.
 
-    Compared on the tiny frames (residual below ``MIXTURE_MAX`` of the change between the ends)
-    or, with ``coarse``, on their 16x9 copies (below ``COARSE_MIXTURE_MAX``).
+    ``before`` is the window's first frame, as is or carried on by the measured camera motion
+    (which a fade or lamp can spoil, hence both are asked).
     """
-    copy = _coarse if coarse else np.asarray
-    first, last = copy(frames[start]), copy(frames[end])
-    budget = (COARSE_MIXTURE_MAX if coarse else MIXTURE_MAX) * distance(first, last)
+    gain, left = rescaling(before, after)
+    if gain > RESCALED_GAIN_MIN and (  # the same picture, with other exposure
+        left < RESCALED_LEFT_MAX or gain_free_distance(before, after) < GAIN_FREE_MIN * chord
+    ):
+        return True
+    return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
+
+
+def _outside_share(frames: TinyFrames, start: int, end: int) -> float:
+    """How much the layout changes over the window's length just outside it, on either side.
+
+    As a share of its change inside (the larger side). Steady camera motion changes both sides
+    as much as the window; a dissolve leaves them calm. A side that holds a cut (one step
+    between neighbouring frames makes most of the side's change) says nothing of the camera
+    and is left out.
+    """
+    coarse_first, coarse_last = _coarse(frames[start]), _coarse(frames[end])
+    inside = max(distance(coarse_first, coarse_last), 1e-6)
+    length = end - start
+    shares = []
+    for near, far in ((start, start - length), (end, end + length)):
+        change = distance(_coarse(frames[far]), _coarse(frames[near]))
+        if change <= OUTSIDE_MAX * inside or not _holds_cut(frames, near, far, change):
+            shares.append(change / inside)
+    return max(shares, default=0.0)
+
+
+def _holds_cut(frames: TinyFrames, near: int, far: int, change: float) -> bool:
+    """Whether one step between neighbouring frames of [near, far] makes most of ``change``."""
+    step = 1 if far > near else -1
+    layouts = [_coarse(frames[index]) for index in range(near, far + step, step)]
+    jumps = [distance(a, b) for a, b in zip(layouts, layouts[1:])]
+    return max(jumps) > CUT_SHARE * change
+
+
+def _is_mixture(
+    frames: TinyFrames,
+    start: int,
+    end: int,
+    velocities: tuple[np.ndarray, np.ndarray],
+    *,
+    coarse: bool,
+) -> bool:
+    """Whether the frames at 1/4, 1/2, 3/4 of [start, end] are mixtures of its two shots.
+
+    Each shot keeps moving during a dissolve, so the outgoing picture at frame k is the first
+    frame moved on by the outgoing shot's own motion (``velocities[0]``, pixels per frame,
+    measured on the frames just before the window), the incoming one the last frame moved back
+    by the incoming shot's motion (``velocities[1]``, measured just after). The frame at k is
+    fitted as ``(1 - a) A_k + a B_k``; it passes when ``a`` lies within ``MIX_SPREAD`` of the
+    frame's place in the window (a smooth-step dissolve lags a linear one by < 0.1) and the
+    residual is below ``MIXTURE_MAX`` (tiny frames) or ``COARSE_MIXTURE_MAX`` (16x9 copies)
+    of the change ``|B_k - A_k|``. A hard cut or a lamp's quick rise inside gives ``a`` of 0
+    or 1 at 1/4 or 3/4; a flash or whip pan leaves a large residual.
+    """
+    first, last = frames[start], frames[end]
+    outgoing, incoming = velocities
+    limit = COARSE_MIXTURE_MAX if coarse else MIXTURE_MAX
     length = end - start
     for share in (0.25, 0.5, 0.75):
         k = start + round(share * length)
-        mixed = first + (k - start) / length * (last - first)
-        if distance(copy(frames[k]), mixed) > budget:
+        before = _moved(first, outgoing * (k - start))
+        after = _moved(last, incoming * (k - end))
+        mix, left = _fit_mixture(frames[k], before, after, coarse=coarse)
+        if abs(mix - (k - start) / length) > MIX_SPREAD or left > limit:
             return False
     return True
+
+
+def _layout_r2(before: np.ndarray, after: np.ndarray) -> float:
+    """Share of ``after``'s grey layout variance (16x9 copy) that a gain and offset of
+    ``before``'s explain (R^2, 0-1): near 1 for one place seen twice, near 0 for two places.
+    """
+    x, y = _coarse(before).mean(axis=2).ravel(), _coarse(after).mean(axis=2).ravel()
+    if (
+        x.std() < FLAT_STD or y.std() < FLAT_STD
+    ):  # a flat layout explains and is explained by nothing
+        return 0.0
+    return max(float(np.corrcoef(x, y)[0, 1]), 0.0) ** 2
+
+
+def _velocity(earlier: np.ndarray, later: np.ndarray, frames_apart: int) -> np.ndarray:
+    """The picture's shift per frame (dx, dy in pixels) from ``earlier`` to ``later``."""
+    (dx, dy), _ = cv2.phaseCorrelate(earlier.mean(axis=2), later.mean(axis=2))
+    return np.array([dx, dy]) / frames_apart
+
+
+def _moved(frame: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``frame`` shifted by (dx, dy) pixels, edges repeated."""
+    height, width = frame.shape[:2]
+    matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    return cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+def _fit_mixture(
+    frame: np.ndarray, before: np.ndarray, after: np.ndarray, *, coarse: bool
+) -> tuple[float, float]:
+    """Least-squares ``a`` in ``frame ~ (1 - a) before + a after`` over the picture's centre.
+
+    Returns (a, mean |residual| / mean |after - before|); the centre (3/4 of each side) leaves
+    out the edges that a shift fills by repetition.
+    """
+    height, width = frame.shape[:2]
+    inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    frame, before, after = frame[inner], before[inner], after[inner]
+    if coarse:
+        frame, before, after = _coarse(frame), _coarse(before), _coarse(after)
+    change = after - before
+    norm = float((change * change).sum())
+    if norm < 1e-6:
+        return 0.0, 1.0
+    mix = float(((frame - before) * change).sum()) / norm
+    left = float(np.abs(frame - before - mix * change).mean())
+    return mix, left / max(float(np.abs(change).mean()), 1e-6)
 
 
 def _coarse(frame: np.ndarray) -> np.ndarray:
