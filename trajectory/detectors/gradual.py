@@ -4,18 +4,25 @@ A dissolve of L frames from shot A to shot B shows frames ``(1 - a) A + a B`` wi
 from 0 to 1. For every frame and a few window lengths L (8 to 50 frames) the detector asks of
 the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
 
-- does the picture change a lot from s to e (``CHORD_MIN`` levels)?
-- are the frames at 1/4, 1/2 and 3/4 of the window the matching mixtures of its two ends
-  (residual below ``MIXTURE_MAX`` of the change)? A hard cut inside leaves half the change,
-  a flash or a whip pan far more. When the camera moves during the dissolve, the fine texture
-  inside is not that of the ends, so the same is also asked of 16x9 copies (below
-  ``COARSE_MIXTURE_MAX``), whose layout of light and colour the motion hardly changes;
-- is more than the exposure changing (a lamp, a fade: those are the fade detector's)?
-- does a shift of the first frame not explain the last (a pan over the same place)?
-- is the change concentrated in the window: does the picture change less over as many frames
+- does the picture change a lot from s to e (``CHORD_MIN`` levels), between lit ends? This
+  cheap test is asked of every window; the others only of windows that pass it;
+- are the frames at 1/4, 1/2 and 3/4 of the window mixtures of its two shots? Each shot keeps
+  moving during a dissolve, so the outgoing picture at frame k is the first frame carried on by
+  that shot's own shift per frame (phase correlation over the ``MOTION_FRAMES`` before the
+  window, computed once per frame), the incoming one the last frame carried back by its shift
+  (measured after). The frame is fitted as ``(1 - a) A_k + a B_k``: ``a`` must lie near the
+  frame's place in the window and the residual be small against ``|B_k - A_k|``, on the tiny
+  copies or on 16x9 copies (whose layout zooms hardly change). A hard cut or a lamp's quick
+  rise inside gives ``a`` of 0 or 1 at 1/4 or 3/4; a flash or a whip pan leaves a large residual;
+- do the ends show two places? Not if the last frame is the first at another exposure (a lamp,
+  a fade: the fade detector's), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one
+  place moved, zoomed or relit; the two places of a dissolve correlate near 0), with the first
+  frame as is or carried on by the measured motion;
+- is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change)? Steady camera motion does not.
-  This is asked of 16x9 copies, the layout of light and colour, which a pan over fine texture
-  changes little and a change of place changes a lot.
+  A side where one step between neighbouring frames makes most of its change holds a nearby
+  cut, which says nothing of the camera: that side is left out;
+- does a shift of the first frame not explain the last (a pan over the same place)?
 
 Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
 from the frame just before its windows to the frame just after them (the dissolve's middle).
@@ -61,11 +68,13 @@ class DissolveDetector(Detector):
         longest = max(WINDOWS)
         self._frames = TinyFrames(REACH + 3 * longest)  # a closing dissolve is still held
         self._group: tuple[int, int] | None = None  # first and last frame of the open dissolve
+        self._velocities: dict[int, np.ndarray] = {}  # frame i -> shift per frame, i to i + M
         self.latency_frames = REACH + longest
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._frames.add(time_s, frame)
         newest = self._frames.count - 1
+        self._velocities.pop(newest - self._frames.capacity, None)  # no longer held
         cuts = []
         for length in WINDOWS:
             start, end = newest - 2 * length, newest - length  # window [start, end], look-ahead
@@ -80,7 +89,10 @@ class DissolveDetector(Detector):
 
     def _consider(self, start: int, end: int) -> list[Cut]:
         """Adds a passing window to the open dissolve, or closes that and opens a new one."""
-        if not _window_passes(self._frames, start, end):
+        if not _is_candidate(self._frames, start, end):
+            return []
+        velocities = (self._velocity(start - MOTION_FRAMES), self._velocity(end))
+        if not _window_passes(self._frames, start, end, velocities):
             return []
         if self._group is not None and start <= self._group[1] and end >= self._group[0]:
             self._group = (min(self._group[0], start), max(self._group[1], end))
@@ -88,6 +100,14 @@ class DissolveDetector(Detector):
         cuts = self._close() if self._group is not None else []
         self._group = (start, end)
         return cuts
+
+    def _velocity(self, index: int) -> np.ndarray:
+        """The picture's shift per frame (dx, dy pixels) from frame ``index`` to index + M."""
+        if index not in self._velocities:
+            earlier, later = self._frames[index], self._frames[index + MOTION_FRAMES]
+            (dx, dy), _ = cv2.phaseCorrelate(earlier.mean(axis=2), later.mean(axis=2))
+            self._velocities[index] = np.array([dx, dy]) / MOTION_FRAMES
+        return self._velocities[index]
 
     def _close(self) -> list[Cut]:
         """The cut of the open dissolve: its first frame past half-way from A to B.
@@ -110,21 +130,27 @@ class DissolveDetector(Detector):
         return []
 
 
-def _window_passes(frames: TinyFrames, start: int, end: int) -> bool:
-    """Whether the window [start, end] passes every test of the module docstring."""
+def _is_candidate(frames: TinyFrames, start: int, end: int) -> bool:
+    """The cheap test, asked of every window: a large change between lit ends."""
     first, last = frames[start], frames[end]
+    if distance(first, last) < CHORD_MIN:
+        return False
+    return min(first.mean(), last.mean()) >= DARK_LEVEL
+
+
+def _window_passes(
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+) -> bool:
+    """Whether a candidate window [start, end] passes the other tests of the module docstring.
+
+    ``velocities``: the outgoing and incoming shots' shifts per frame (dx, dy pixels), measured
+    just before and just after the window.
+    """
+    first, last = frames[start], frames[end]
+    if not _is_mixture(frames, start, end, velocities):
+        return False
+    carried = _moved(first, velocities[0] * (end - start))  # the outgoing shot at the end
     chord = distance(first, last)
-    if chord < CHORD_MIN or min(first.mean(), last.mean()) < DARK_LEVEL:
-        return False
-    step = min(MOTION_FRAMES, end - start)
-    outgoing = _velocity(frames[start - step], first, step)
-    incoming = _velocity(last, frames[end + step], step)
-    if not (
-        _is_mixture(frames, start, end, (outgoing, incoming), coarse=False)
-        or _is_mixture(frames, start, end, (outgoing, incoming), coarse=True)
-    ):
-        return False
-    carried = _moved(first, outgoing * (end - start))  # the outgoing shot at the window's end
     if _same_picture(first, last, chord) or _same_picture(carried, last, chord):
         return False
     if _outside_share(frames, start, end) > OUTSIDE_MAX:
@@ -174,12 +200,7 @@ def _holds_cut(frames: TinyFrames, near: int, far: int, change: float) -> bool:
 
 
 def _is_mixture(
-    frames: TinyFrames,
-    start: int,
-    end: int,
-    velocities: tuple[np.ndarray, np.ndarray],
-    *,
-    coarse: bool,
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
 ) -> bool:
     """Whether the frames at 1/4, 1/2, 3/4 of [start, end] are mixtures of its two shots.
 
@@ -190,19 +211,23 @@ def _is_mixture(
     fitted as ``(1 - a) A_k + a B_k``; it passes when ``a`` lies within ``MIX_SPREAD`` of the
     frame's place in the window (a smooth-step dissolve lags a linear one by < 0.1) and the
     residual is below ``MIXTURE_MAX`` (tiny frames) or ``COARSE_MIXTURE_MAX`` (16x9 copies)
-    of the change ``|B_k - A_k|``. A hard cut or a lamp's quick rise inside gives ``a`` of 0
-    or 1 at 1/4 or 3/4; a flash or whip pan leaves a large residual.
+    of the change ``|B_k - A_k|``, at all three frames on one of the two scales. A hard cut or
+    a lamp's quick rise inside gives ``a`` of 0 or 1 at 1/4 or 3/4; a flash or whip pan leaves
+    a large residual.
     """
     first, last = frames[start], frames[end]
     outgoing, incoming = velocities
-    limit = COARSE_MIXTURE_MAX if coarse else MIXTURE_MAX
     length = end - start
+    limits = {False: MIXTURE_MAX, True: COARSE_MIXTURE_MAX}  # coarse -> residual limit
     for share in (0.25, 0.5, 0.75):
         k = start + round(share * length)
         before = _moved(first, outgoing * (k - start))
         after = _moved(last, incoming * (k - end))
-        mix, left = _fit_mixture(frames[k], before, after, coarse=coarse)
-        if abs(mix - (k - start) / length) > MIX_SPREAD or left > limit:
+        for coarse, limit in list(limits.items()):
+            mix, left = _fit_mixture(frames[k], before, after, coarse=coarse)
+            if abs(mix - (k - start) / length) > MIX_SPREAD or left > limit:
+                del limits[coarse]  # this scale has failed
+        if not limits:
             return False
     return True
 
@@ -212,17 +237,9 @@ def _layout_r2(before: np.ndarray, after: np.ndarray) -> float:
     ``before``'s explain (R^2, 0-1): near 1 for one place seen twice, near 0 for two places.
     """
     x, y = _coarse(before).mean(axis=2).ravel(), _coarse(after).mean(axis=2).ravel()
-    if (
-        x.std() < FLAT_STD or y.std() < FLAT_STD
-    ):  # a flat layout explains and is explained by nothing
+    if x.std() < FLAT_STD or y.std() < FLAT_STD:  # a flat layout: no shape to compare
         return 0.0
     return max(float(np.corrcoef(x, y)[0, 1]), 0.0) ** 2
-
-
-def _velocity(earlier: np.ndarray, later: np.ndarray, frames_apart: int) -> np.ndarray:
-    """The picture's shift per frame (dx, dy in pixels) from ``earlier`` to ``later``."""
-    (dx, dy), _ = cv2.phaseCorrelate(earlier.mean(axis=2), later.mean(axis=2))
-    return np.array([dx, dy]) / frames_apart
 
 
 def _moved(frame: np.ndarray, shift: np.ndarray) -> np.ndarray:
