@@ -22,6 +22,7 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   before and after it (``OUTSIDE_MAX`` of the window's change)? Steady camera motion does not.
   A side where one step between neighbouring frames makes most of its change holds a nearby
   cut, which says nothing of the camera: that side is left out;
+- does the picture inside move no faster than its shots (``SWING_MIN``; a whip pan does)?
 - does a shift of the first frame not explain the last (a pan over the same place)?
 
 Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
@@ -56,6 +57,7 @@ SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives 
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
+SWING_MIN = 0.025  # width share per frame beyond the shots' speed: dissolves < 0.01
 CUT_SHARE = 0.5  # one step making this share of a side's change: a cut there
 DARK_LEVEL = 12.0  # ends darker than this are black (ThresholdDetector's level): a fade
 REACH = 2 * max(WINDOWS)  # frames a window's start lies before the newest frame
@@ -153,7 +155,9 @@ def _window_passes(
     chord = distance(first, last)
     if _same_picture(first, last, chord) or _same_picture(carried, last, chord):
         return False
-    if _outside_share(frames, start, end) > OUTSIDE_MAX:
+    if _outside_share(frames, start, end, velocities) > OUTSIDE_MAX:
+        return False
+    if _swings(frames, start, end, velocities):
         return False
     return shifted_share(first, last) >= SHIFT_SHARE_MIN
 
@@ -172,31 +176,54 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
     return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
 
 
-def _outside_share(frames: TinyFrames, start: int, end: int) -> float:
+def _outside_share(
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+) -> float:
     """How much the layout changes over the window's length just outside it, on either side.
 
     As a share of its change inside (the larger side). Steady camera motion changes both sides
     as much as the window; a dissolve leaves them calm. A side that holds a cut (one step
-    between neighbouring frames makes most of the side's change) says nothing of the camera
-    and is left out.
+    between neighbouring frames makes most of its change) says nothing of the camera beyond the
+    cut: it counts only when both sides hold one, by its rate of change up to the cut against
+    the window's (the calmer side). A cut closer than ``MOTION_FRAMES`` to the window spoils
+    the motion measured there: such a window is no dissolve (returns infinity).
     """
-    coarse_first, coarse_last = _coarse(frames[start]), _coarse(frames[end])
-    inside = max(distance(coarse_first, coarse_last), 1e-6)
     length = end - start
-    shares = []
-    for near, far in ((start, start - length), (end, end + length)):
-        change = distance(_coarse(frames[far]), _coarse(frames[near]))
-        if change <= OUTSIDE_MAX * inside or not _holds_cut(frames, near, far, change):
-            shares.append(change / inside)
-    return max(shares, default=0.0)
+    carried = _moved(frames[start], velocities[0] * length)
+    inside = max(distance(_coarse(carried), _coarse(frames[end])), 1e-6)
+    calm, cut = [], []
+    for near, direction, velocity in ((start, -1, velocities[0]), (end, 1, velocities[1])):
+        layouts = [_coarse(frames[near + direction * i]) for i in range(length + 1)]
+        moved = _moved(frames[near + direction * length], -direction * velocity * length)
+        change = distance(layouts[0], _coarse(moved))
+        jumps = [distance(a, b) for a, b in zip(layouts, layouts[1:])]
+        at = int(np.argmax(jumps))  # the step from layouts[at] to layouts[at + 1]
+        if change <= OUTSIDE_MAX * inside or jumps[at] <= CUT_SHARE * change:
+            calm.append(change / inside)
+        elif at < MOTION_FRAMES:
+            return float("inf")
+        else:
+            cut.append(distance(layouts[0], layouts[at]) / at * length / inside)
+    return max(calm) if calm else min(cut)
 
 
-def _holds_cut(frames: TinyFrames, near: int, far: int, change: float) -> bool:
-    """Whether one step between neighbouring frames of [near, far] makes most of ``change``."""
-    step = 1 if far > near else -1
-    layouts = [_coarse(frames[index]) for index in range(near, far + step, step)]
-    jumps = [distance(a, b) for a, b in zip(layouts, layouts[1:])]
-    return max(jumps) > CUT_SHARE * change
+def _swings(
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+) -> bool:
+    """Whether the picture inside moves much faster than either shot (a whip pan).
+
+    A dissolve's frames move with its two shots; during a whip pan the frames at 1/4, 1/2 or
+    3/4 of the window shift by more than ``SWING_MIN`` of the picture's width per frame beyond
+    the shots' own speed (phase correlation of the frames either side of each).
+    """
+    width = frames[start].shape[1]
+    speed = max(float(np.hypot(*velocities[0])), float(np.hypot(*velocities[1])))
+    for share in (0.25, 0.5, 0.75):
+        k = start + round(share * (end - start))
+        (dx, dy), _ = cv2.phaseCorrelate(frames[k - 1].mean(axis=2), frames[k + 1].mean(axis=2))
+        if float(np.hypot(dx, dy)) / 2 - speed > SWING_MIN * width:
+            return True
+    return False
 
 
 def _is_mixture(
