@@ -49,7 +49,8 @@ CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
 COARSE_MIXTURE_MAX = 0.2  # the same on 16x9 copies, for dissolves under camera motion
 MIX_SPREAD = 0.15  # fitted mixing weight - the frame's place in the window
-MOTION_FRAMES = 6  # frames over which each shot's own motion is measured
+MOTION_FRAMES = 6  # frames over which each shot's own motion is measured (<= min(WINDOWS):
+# the incoming shot's motion is measured after the window, inside the look-ahead)
 RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
 RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescaling``)
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
