@@ -4,18 +4,26 @@ A dissolve of L frames from shot A to shot B shows frames ``(1 - a) A + a B`` wi
 from 0 to 1. For every frame and a few window lengths L (8 to 50 frames) the detector asks of
 the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
 
-- does the picture change a lot from s to e (``CHORD_MIN`` levels)?
-- are the frames at 1/4, 1/2 and 3/4 of the window the matching mixtures of its two ends
-  (residual below ``MIXTURE_MAX`` of the change)? A hard cut inside leaves half the change,
-  a flash or a whip pan far more. When the camera moves during the dissolve, the fine texture
-  inside is not that of the ends, so the same is also asked of 16x9 copies (below
-  ``COARSE_MIXTURE_MAX``), whose layout of light and colour the motion hardly changes;
-- is more than the exposure changing (a lamp, a fade: those are the fade detector's)?
-- does a shift of the first frame not explain the last (a pan over the same place)?
-- is the change concentrated in the window: does the picture change less over as many frames
+- does the picture change a lot from s to e (``CHORD_MIN`` levels), between lit ends? This
+  cheap test is asked of every window; the others only of windows that pass it;
+- are the frames at 1/4, 1/2 and 3/4 of the window mixtures of its two shots? Each shot keeps
+  moving during a dissolve, so the outgoing picture at frame k is the first frame carried on by
+  that shot's own shift per frame (phase correlation over the ``MOTION_FRAMES`` before the
+  window, computed once per frame), the incoming one the last frame carried back by its shift
+  (measured after). The frame is fitted as ``(1 - a) A_k + a B_k``: ``a`` must lie near the
+  frame's place in the window and the residual be small against ``|B_k - A_k|``, on the tiny
+  copies or on 16x9 copies (whose layout zooms hardly change). A hard cut or a lamp's quick
+  rise inside gives ``a`` of 0 or 1 at 1/4 or 3/4; a flash or a whip pan leaves a large residual;
+- do the ends show two places? Not if the last frame is the first at another exposure (a lamp,
+  a fade: the fade detector's), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one
+  place moved, zoomed or relit; the two places of a dissolve correlate near 0), with the first
+  frame as is or carried on by the measured motion;
+- is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change)? Steady camera motion does not.
-  This is asked of 16x9 copies, the layout of light and colour, which a pan over fine texture
-  changes little and a change of place changes a lot.
+  A side where one step between neighbouring frames makes most of its change holds a nearby
+  cut, which says nothing of the camera: that side is left out;
+- does the picture inside move no faster than its shots (``SWING_MIN``; a whip pan does)?
+- does a shift of the first frame not explain the last (a pan over the same place)?
 
 Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
 from the frame just before its windows to the frame just after them (the dissolve's middle).
@@ -40,11 +48,18 @@ WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
 CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
 COARSE_MIXTURE_MAX = 0.2  # the same on 16x9 copies, for dissolves under camera motion
+MIX_SPREAD = 0.15  # fitted mixing weight - the frame's place in the window
+MOTION_FRAMES = 6  # frames over which each shot's own motion is measured (<= min(WINDOWS):
+# the incoming shot's motion is measured after the window, inside the look-ahead)
 RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
 RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescaling``)
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
+SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
+FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
+SWING_MIN = 0.025  # width share per frame beyond the shots' speed: dissolves < 0.01
+CUT_SHARE = 0.5  # one step making this share of a side's change: a cut there
 DARK_LEVEL = 12.0  # ends darker than this are black (ThresholdDetector's level): a fade
 REACH = 2 * max(WINDOWS)  # frames a window's start lies before the newest frame
 
@@ -56,11 +71,13 @@ class DissolveDetector(Detector):
         longest = max(WINDOWS)
         self._frames = TinyFrames(REACH + 3 * longest)  # a closing dissolve is still held
         self._group: tuple[int, int] | None = None  # first and last frame of the open dissolve
+        self._velocities: dict[int, np.ndarray] = {}  # frame i -> shift per frame, i to i + M
         self.latency_frames = REACH + longest
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._frames.add(time_s, frame)
         newest = self._frames.count - 1
+        self._velocities.pop(newest - self._frames.capacity, None)  # no longer held
         cuts = []
         for length in WINDOWS:
             start, end = newest - 2 * length, newest - length  # window [start, end], look-ahead
@@ -75,7 +92,10 @@ class DissolveDetector(Detector):
 
     def _consider(self, start: int, end: int) -> list[Cut]:
         """Adds a passing window to the open dissolve, or closes that and opens a new one."""
-        if not _window_passes(self._frames, start, end):
+        if not _is_candidate(self._frames, start, end):
+            return []
+        velocities = (self._velocity(start - MOTION_FRAMES), self._velocity(end))
+        if not _window_passes(self._frames, start, end, velocities):
             return []
         if self._group is not None and start <= self._group[1] and end >= self._group[0]:
             self._group = (min(self._group[0], start), max(self._group[1], end))
@@ -83,6 +103,14 @@ class DissolveDetector(Detector):
         cuts = self._close() if self._group is not None else []
         self._group = (start, end)
         return cuts
+
+    def _velocity(self, index: int) -> np.ndarray:
+        """The picture's shift per frame (dx, dy pixels) from frame ``index`` to index + M."""
+        if index not in self._velocities:
+            earlier, later = self._frames[index], self._frames[index + MOTION_FRAMES]
+            (dx, dy), _ = cv2.phaseCorrelate(earlier.mean(axis=2), later.mean(axis=2))
+            self._velocities[index] = np.array([dx, dy]) / MOTION_FRAMES
+        return self._velocities[index]
 
     def _close(self) -> list[Cut]:
         """The cut of the open dissolve: its first frame past half-way from A to B.
@@ -105,49 +133,170 @@ class DissolveDetector(Detector):
         return []
 
 
-def _window_passes(frames: TinyFrames, start: int, end: int) -> bool:
-    """Whether the window [start, end] passes every test of the module docstring."""
+def _is_candidate(frames: TinyFrames, start: int, end: int) -> bool:
+    """The cheap test, asked of every window: a large change between lit ends."""
     first, last = frames[start], frames[end]
+    if distance(first, last) < CHORD_MIN:
+        return False
+    return min(first.mean(), last.mean()) >= DARK_LEVEL
+
+
+def _window_passes(
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+) -> bool:
+    """Whether a candidate window [start, end] passes the other tests of the module docstring.
+
+    ``velocities``: the outgoing and incoming shots' shifts per frame (dx, dy pixels), measured
+    just before and just after the window.
+    """
+    first, last = frames[start], frames[end]
+    if not _is_mixture(frames, start, end, velocities):
+        return False
+    carried = _moved(first, velocities[0] * (end - start))  # the outgoing shot at the end
     chord = distance(first, last)
-    if chord < CHORD_MIN or min(first.mean(), last.mean()) < DARK_LEVEL:
+    if _same_picture(first, last, chord) or _same_picture(carried, last, chord):
         return False
-    if not (
-        _is_mixture(frames, start, end, coarse=False)
-        or _is_mixture(frames, start, end, coarse=True)
-    ):
+    if _outside_share(frames, start, end, velocities) > OUTSIDE_MAX:
         return False
-    gain, left = rescaling(first, last)
-    if gain > RESCALED_GAIN_MIN and left < RESCALED_LEFT_MAX:  # same picture, other exposure
-        return False
-    if gain_free_distance(first, last) < GAIN_FREE_MIN * chord:
-        return False
-    coarse_first, coarse_last = _coarse(first), _coarse(last)
-    length = end - start
-    outside = max(
-        distance(_coarse(frames[start - length]), coarse_first),
-        distance(coarse_last, _coarse(frames[end + length])),
-    )
-    if outside > OUTSIDE_MAX * distance(coarse_first, coarse_last):
+    if _swings(frames, start, end, velocities):
         return False
     return shifted_share(first, last) >= SHIFT_SHARE_MIN
 
 
-def _is_mixture(frames: TinyFrames, start: int, end: int, *, coarse: bool) -> bool:
-    """Whether the frames at 1/4, 1/2, 3/4 of [start, end] are the matching mixtures of its ends.
+def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
+    """Whether ``after`` shows the place of ``before``: relit (a lamp, a fade) or moved.
 
-    Compared on the tiny frames (residual below ``MIXTURE_MAX`` of the change between the ends)
-    or, with ``coarse``, on their 16x9 copies (below ``COARSE_MIXTURE_MAX``).
+    ``before`` is the window's first frame, as is or carried on by the measured camera motion
+    (which a fade or lamp can spoil, hence both are asked).
     """
-    copy = _coarse if coarse else np.asarray
-    first, last = copy(frames[start]), copy(frames[end])
-    budget = (COARSE_MIXTURE_MAX if coarse else MIXTURE_MAX) * distance(first, last)
+    gain, left = rescaling(before, after)
+    if gain > RESCALED_GAIN_MIN and (  # the same picture, with other exposure
+        left < RESCALED_LEFT_MAX or gain_free_distance(before, after) < GAIN_FREE_MIN * chord
+    ):
+        return True
+    return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
+
+
+def _outside_share(
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+) -> float:
+    """How much the layout changes over the window's length just outside it, on either side.
+
+    As a share of its change inside (the larger side). Steady camera motion changes both sides
+    as much as the window; a dissolve leaves them calm. A side that holds a cut (one step
+    between neighbouring frames makes most of its change) says nothing of the camera beyond the
+    cut: it counts only when both sides hold one, by its rate of change up to the cut against
+    the window's (the calmer side). A cut closer than ``MOTION_FRAMES`` to the window spoils
+    the motion measured there: such a window is no dissolve (returns infinity).
+    """
     length = end - start
+    carried = _moved(frames[start], velocities[0] * length)
+    inside = max(distance(_coarse(carried), _coarse(frames[end])), 1e-6)
+    calm, cut = [], []
+    for near, direction, velocity in ((start, -1, velocities[0]), (end, 1, velocities[1])):
+        layouts = [_coarse(frames[near + direction * i]) for i in range(length + 1)]
+        moved = _moved(frames[near + direction * length], -direction * velocity * length)
+        change = distance(layouts[0], _coarse(moved))
+        jumps = [distance(a, b) for a, b in zip(layouts, layouts[1:])]
+        at = int(np.argmax(jumps))  # the step from layouts[at] to layouts[at + 1]
+        if change <= OUTSIDE_MAX * inside or jumps[at] <= CUT_SHARE * change:
+            calm.append(change / inside)
+        elif at < MOTION_FRAMES:
+            return float("inf")
+        else:
+            cut.append(distance(layouts[0], layouts[at]) / at * length / inside)
+    return max(calm) if calm else min(cut)
+
+
+def _swings(
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+) -> bool:
+    """Whether the picture inside moves much faster than either shot (a whip pan).
+
+    A dissolve's frames move with its two shots; during a whip pan the frames at 1/4, 1/2 or
+    3/4 of the window shift by more than ``SWING_MIN`` of the picture's width per frame beyond
+    the shots' own speed (phase correlation of the frames either side of each).
+    """
+    width = frames[start].shape[1]
+    speed = max(float(np.hypot(*velocities[0])), float(np.hypot(*velocities[1])))
+    for share in (0.25, 0.5, 0.75):
+        k = start + round(share * (end - start))
+        (dx, dy), _ = cv2.phaseCorrelate(frames[k - 1].mean(axis=2), frames[k + 1].mean(axis=2))
+        if float(np.hypot(dx, dy)) / 2 - speed > SWING_MIN * width:
+            return True
+    return False
+
+
+def _is_mixture(
+    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+) -> bool:
+    """Whether the frames at 1/4, 1/2, 3/4 of [start, end] are mixtures of its two shots.
+
+    Each shot keeps moving during a dissolve, so the outgoing picture at frame k is the first
+    frame moved on by the outgoing shot's own motion (``velocities[0]``, pixels per frame,
+    measured on the frames just before the window), the incoming one the last frame moved back
+    by the incoming shot's motion (``velocities[1]``, measured just after). The frame at k is
+    fitted as ``(1 - a) A_k + a B_k``; it passes when ``a`` lies within ``MIX_SPREAD`` of the
+    frame's place in the window (a smooth-step dissolve lags a linear one by < 0.1) and the
+    residual is below ``MIXTURE_MAX`` (tiny frames) or ``COARSE_MIXTURE_MAX`` (16x9 copies)
+    of the change ``|B_k - A_k|``, at all three frames on one of the two scales. A hard cut or
+    a lamp's quick rise inside gives ``a`` of 0 or 1 at 1/4 or 3/4; a flash or whip pan leaves
+    a large residual.
+    """
+    first, last = frames[start], frames[end]
+    outgoing, incoming = velocities
+    length = end - start
+    limits = {False: MIXTURE_MAX, True: COARSE_MIXTURE_MAX}  # coarse -> residual limit
     for share in (0.25, 0.5, 0.75):
         k = start + round(share * length)
-        mixed = first + (k - start) / length * (last - first)
-        if distance(copy(frames[k]), mixed) > budget:
+        before = _moved(first, outgoing * (k - start))
+        after = _moved(last, incoming * (k - end))
+        for coarse, limit in list(limits.items()):
+            mix, left = _fit_mixture(frames[k], before, after, coarse=coarse)
+            if abs(mix - (k - start) / length) > MIX_SPREAD or left > limit:
+                del limits[coarse]  # this scale has failed
+        if not limits:
             return False
     return True
+
+
+def _layout_r2(before: np.ndarray, after: np.ndarray) -> float:
+    """Share of ``after``'s grey layout variance (16x9 copy) that a gain and offset of
+    ``before``'s explain (R^2, 0-1): near 1 for one place seen twice, near 0 for two places.
+    """
+    x, y = _coarse(before).mean(axis=2).ravel(), _coarse(after).mean(axis=2).ravel()
+    if x.std() < FLAT_STD or y.std() < FLAT_STD:  # a flat layout: no shape to compare
+        return 0.0
+    return max(float(np.corrcoef(x, y)[0, 1]), 0.0) ** 2
+
+
+def _moved(frame: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``frame`` shifted by (dx, dy) pixels, edges repeated."""
+    height, width = frame.shape[:2]
+    matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    return cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+def _fit_mixture(
+    frame: np.ndarray, before: np.ndarray, after: np.ndarray, *, coarse: bool
+) -> tuple[float, float]:
+    """Least-squares ``a`` in ``frame ~ (1 - a) before + a after`` over the picture's centre.
+
+    Returns (a, mean |residual| / mean |after - before|); the centre (3/4 of each side) leaves
+    out the edges that a shift fills by repetition.
+    """
+    height, width = frame.shape[:2]
+    inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    frame, before, after = frame[inner], before[inner], after[inner]
+    if coarse:
+        frame, before, after = _coarse(frame), _coarse(before), _coarse(after)
+    change = after - before
+    norm = float((change * change).sum())
+    if norm < 1e-6:
+        return 0.0, 1.0
+    mix = float(((frame - before) * change).sum()) / norm
+    left = float(np.abs(frame - before - mix * change).mean())
+    return mix, left / max(float(np.abs(change).mean()), 1e-6)
 
 
 def _coarse(frame: np.ndarray) -> np.ndarray:

@@ -1,0 +1,86 @@
+"""The dissolve detector under camera motion, and the distractors it must not cut at.
+
+Synthetic frames (no encoding) at the detection size: smooth colour textures filmed by a camera
+that pans diagonally at about 1 px per frame (a slow move, as in the structure benchmark's films)
+while dissolves of 8, 24 and 48 frames mix them. Texture seeds 930-949 chose no parameter.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from trajectory.detectors.gradual import DissolveDetector
+
+FPS = 24
+SIZE = (256, 144)
+
+
+def texture(seed: int) -> np.ndarray:
+    """A smooth random colour texture three times the frame size, uint8 BGR (432, 768, 3)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, (27, 48, 3)).astype(np.float32)
+    noise = cv2.resize(noise, (SIZE[0] * 3, SIZE[1] * 3), interpolation=cv2.INTER_CUBIC)
+    base = rng.uniform(60, 190, 3).astype(np.float32)
+    return np.clip(base + 45 * noise, 0, 255).astype(np.uint8)
+
+
+def camera(canvas: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """Frames of the canvas seen from top-left ``offsets`` (k, 2) in pixels, one per row."""
+    frames = []
+    for x, y in offsets:
+        matrix = np.float32([[1, 0, -x], [0, 1, -y]])
+        frames.append(cv2.warpAffine(canvas, matrix, SIZE, borderMode=cv2.BORDER_REFLECT))
+    return frames
+
+
+def moving(count: int, velocity: tuple[float, float], start=(200.0, 120.0)) -> np.ndarray:
+    """Camera offsets (count, 2) of a steady move at ``velocity`` px per frame."""
+    return np.asarray(start) + np.arange(count)[:, None] * np.asarray(velocity)
+
+
+def run(frames: list[np.ndarray]) -> list[int]:
+    """Frame numbers of the dissolve detector's cuts."""
+    detector, cuts = DissolveDetector(), []
+    for k, frame in enumerate(frames):
+        cuts += detector.process_frame(k / FPS, frame)
+    cuts += detector.post_process()
+    return [round(c.time_s * FPS) for c in cuts]
+
+
+@pytest.mark.parametrize("length", [8, 24, 48])
+def test_dissolve_under_camera_motion_is_found_at_its_middle(length):
+    before, after = 70, 70
+    outgoing = camera(texture(930 + length), moving(before + length, (1.1, 0.4)))
+    incoming = camera(texture(931 + length), moving(length + after, (-0.8, 0.5), (300, 60)))
+    mixed = [
+        cv2.addWeighted(a, 1 - w, b, w, 0)
+        for k, (a, b) in enumerate(zip(outgoing[before:], incoming[:length]))
+        for w in [(k + 1) / (length + 1)]
+    ]
+    frames = outgoing[:before] + mixed + incoming[length:]
+    cuts = run(frames)
+    assert len(cuts) == 1, cuts
+    assert before <= cuts[0] < before + length  # inside the dissolve
+    assert abs(cuts[0] - (before + length // 2)) <= max(2, length // 6)  # near its middle
+
+
+def distracted_shot(seed: int) -> list[np.ndarray]:
+    """One 10 s shot under a steady pan with a flash, a lamp and a whip pan in it."""
+    offsets = moving(240, (0.9, -0.3))
+    swing = np.clip((np.arange(240) - 150) / 8, 0, 1)  # an 8-frame whip pan of 200 px
+    offsets[:, 0] += 200 * (1 - np.cos(np.pi * swing)) / 2
+    frames = camera(texture(seed), offsets)
+    for k in range(150, 158):  # motion blur as long as the swing's step
+        step = int(abs(offsets[k + 1, 0] - offsets[k, 0]))
+        frames[k] = cv2.blur(frames[k], (max(step, 1), 1))
+    for k in (40, 41):  # a 2-frame flash, full white
+        frames[k] = np.full_like(frames[k], 255)
+    frames[:90] = [cv2.convertScaleAbs(f, alpha=0.5) for f in frames[:90]]  # lamp at 90
+    return frames
+
+
+@pytest.mark.parametrize("seed", [940, 941])
+def test_flash_lamp_and_whip_pan_under_camera_motion_make_no_dissolve(seed):
+    assert run(distracted_shot(seed)) == []
