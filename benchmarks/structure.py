@@ -20,6 +20,7 @@ The 1080p film is also timed as ``trajectory analyze --no-model`` here (fast, an
     python benchmarks/structure.py            # everything; JSON -> benchmarks/out/structure.json
     python benchmarks/structure.py --methods fast,classic --no-timing
     python benchmarks/structure.py --methods fast --no-timing --seeds 2000-2009  # small films
+    python benchmarks/structure.py --methods fast --no-timing --variant-seeds 5000-5019
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import structure_films  # noqa: E402
+import structure_variants  # noqa: E402
 
 import trajectory  # noqa: E402
 
@@ -273,19 +275,29 @@ def main() -> None:
     parser.add_argument("--only-timing", action="store_true", help="skip the detection scores")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seeds", help="small films (small_spec) of these seeds, 1-8 or 3,5,9")
+    parser.add_argument(
+        "--variant-seeds", help="second-style films (structure_variants.py) of these seeds"
+    )
     args = parser.parse_args()
     methods = [] if args.only_timing else args.methods.split(",")
     wanted = set(filter(None, args.films.split(",")))
     results, films = {}, {}
-    specs = (
-        [structure_films.small_spec(s) for s in _seeds(args.seeds)]
-        if args.seeds
-        else structure_films.SPECS
-    )
-    for spec in specs:
+    films_of = []  # (spec, the function that makes and caches its film)
+    if args.seeds:
+        films_of += [
+            (structure_films.small_spec(s), structure_films.film) for s in _seeds(args.seeds)
+        ]
+    if args.variant_seeds:
+        films_of += [
+            (structure_variants.variant_spec(s), structure_variants.film)
+            for s in _seeds(args.variant_seeds)
+        ]
+    if not films_of:
+        films_of = [(spec, structure_films.film) for spec in structure_films.SPECS]
+    for spec, make in films_of:
         if wanted and spec.name not in wanted:
             continue
-        path, truth = structure_films.film(spec)
+        path, truth = make(spec)
         films[spec.name] = path
         results[spec.name] = {}
         for method in methods:
