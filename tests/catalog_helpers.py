@@ -91,6 +91,11 @@ def assert_same_outputs(a: Path, b: Path) -> None:
         pd.testing.assert_frame_equal(frame_a, frame_b, check_exact=False, atol=1e-4)
     for jpeg in (a / "keyframes").iterdir():
         assert jpeg.read_bytes() == (b / "keyframes" / jpeg.name).read_bytes()
+    # What scenes were grouped on: the same visual cues and (with a model) pooled features.
+    with np.load(a / "shots.npz") as npz_a, np.load(b / "shots.npz") as npz_b:
+        assert sorted(npz_a.files) == sorted(npz_b.files)
+        for name in npz_a.files:
+            np.testing.assert_allclose(npz_a[name], npz_b[name], rtol=1e-3, atol=1e-4)
 
 
 def _without_numbers(value):

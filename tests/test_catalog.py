@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sqlite3
@@ -9,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 from catalog_helpers import (
@@ -31,6 +33,7 @@ from trajectory.catalog.run import run_catalog as catalog_run
 from trajectory.catalog.stages import Settings
 from trajectory.cli import main
 from trajectory.model import load_checkpoint
+from trajectory.signatures import MEASURED_DEEP_WEIGHT
 
 
 def _rows(catalog: Path) -> list[sqlite3.Row]:
@@ -104,6 +107,12 @@ def test_catalogue_resumes_after_sigkill(tmp_path, tiny_checkpoint):
     analysed = CliRunner().invoke(main, command)
     assert analysed.exit_code == 0, analysed.output
     assert_same_outputs(tmp_path / "analyze", catalog / "films" / by_path["film3.mkv"]["id"])
+    # ... with the model's pooled features in the grouping (carried through resume as well).
+    for film_id in done_ids:
+        tags = json.loads((catalog / "films" / film_id / "tags.json").read_text())
+        assert tags["scene_grouping"]["deep_weight"] == MEASURED_DEEP_WEIGHT
+        with np.load(catalog / "films" / film_id / "shots.npz") as shots:
+            assert np.abs(shots["deep"]).sum(axis=1).min() > 0
 
     db = sqlite3.connect(catalog / "catalog.db")
     skipped = dict(db.execute("SELECT path, reason FROM skipped").fetchall())
@@ -140,6 +149,15 @@ def test_replaced_moved_and_forced_films(tmp_path):
 
     forced = run_catalog(*args[:-1], "--force")
     assert "2 analysed, 0 failed, 0 already done" in forced.stderr
+
+    # Films grouped with other scene parameters are redone with this run's.
+    regrouped = run_catalog(*args[:-1], "--min-scene", "1000")
+    assert "2 analysed, 0 failed, 0 already done" in regrouped.stderr
+    for folder in film_folders(catalog).values():
+        tags = json.loads((folder / "tags.json").read_text())
+        assert tags["scene_grouping"]["min_scene_s"] == 1000 and len(tags["scenes"]) == 1
+    again = run_catalog(*args[:-1], "--min-scene", "1000")
+    assert "0 analysed, 0 failed, 2 already done" in again.stderr
 
 
 def test_concurrent_run_is_refused(tmp_path):

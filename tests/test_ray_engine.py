@@ -286,6 +286,7 @@ def _rows(film_id: str, samples: list[int], end: bytes | None = None) -> dict:
         "time_s": np.arange(count, dtype=np.float64),
         "payload": np.array([b""] * len(samples) + [end] * (count - len(samples)), dtype=object),
         "probs": np.full((count, 8), 0.125, dtype=np.float32),
+        "features": np.ones((count, 4), dtype=np.float32),
     }
 
 

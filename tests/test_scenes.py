@@ -181,3 +181,48 @@ def test_a_fades_black_frame_does_not_set_its_shot_apart():
     assert np.allclose(signatures.visual[0], signatures.visual[1])  # shot 1 ends in a fade
     alone = shot_signatures(frames[2:], None, np.array([0]), 1)  # a black shot stays black
     assert np.allclose(alone.visual[0], frames[2])
+
+
+def _striped(colour: tuple[int, int, int], stripes: int) -> np.ndarray:
+    """A 72x128 BGR frame: one colour, with ``stripes`` dark vertical bars (lines and layout)."""
+    image = np.full((72, 128, 3), colour, np.uint8)
+    for x in range(0, 128, 128 // stripes):
+        image[:, x : x + 4] = 20
+    return image
+
+
+def test_deep_weight_counts_only_between_shots_that_have_features():
+    """Pooled features change distances only between shots that both have them; a shot whose
+    frames were not scored (NaN features) is compared on the visual cues alone."""
+    from trajectory.signatures import frame_signature, shot_distances, shot_signatures
+
+    looks = [((40, 120, 200), 2), ((200, 180, 60), 4), ((90, 90, 90), 8), ((30, 200, 40), 3)]
+    looks.append(((160, 60, 160), 6))
+    frames = np.stack([frame_signature(_striped(colour, n)) for colour, n in looks])
+    deep = np.eye(5, 16, dtype=np.float32)
+    deep[1] = deep[0]  # shots 0 and 1 look alike to the model
+    deep[4] = np.nan  # shot 4's frame was not scored
+    signatures = shot_signatures(frames, deep, np.arange(5), 5)
+    assert not signatures.deep[4].any() and signatures.deep[:4].any(axis=1).all()
+
+    off, on = shot_distances(signatures, 0.0), shot_distances(signatures, 1.5)
+    assert np.allclose(on[4], off[4]) and np.allclose(on[:, 4], off[:, 4])
+    assert off[0, 1] > 0.05 and on[0, 1] < off[0, 1] - 0.02  # the model pulls 0 and 1 together
+    no_features = shot_signatures(frames, None, np.arange(5), 5)
+    assert np.array_equal(shot_distances(no_features, 1.5), off)
+
+
+def test_deep_weight_is_on_by_default_and_report_can_turn_it_off(tmp_path, tiny_checkpoint):
+    from trajectory.signatures import MEASURED_DEEP_WEIGHT
+
+    out = tmp_path / "out"
+    result = trajectory.analyze(SAMPLES / "photos_360p_short.mp4", tiny_checkpoint, batch_size=4)
+    assert result.scene_grouping["deep_weight"] == MEASURED_DEEP_WEIGHT
+    trajectory.write_outputs(result, out)
+    main(["report", str(out), "--scene-deep-weight", "0"], standalone_mode=False)
+    tags = json.loads((out / "tags.json").read_text())
+    assert tags["scene_grouping"]["deep_weight"] == 0
+    assert tags["scene_grouping"]["threshold"] == SceneParams().threshold
+    main(["report", str(out), "--min-scene", "3"], standalone_mode=False)  # keeps the saved 0
+    tags = json.loads((out / "tags.json").read_text())
+    assert tags["scene_grouping"]["deep_weight"] == 0 and tags["scene_grouping"]["min_scene_s"] == 3

@@ -85,6 +85,7 @@ def analyze(
     scene_threshold,
     scene_penalty,
     min_scene,
+    scene_deep_weight,
     no_report,
     quiet,
     export_formats,
@@ -97,7 +98,7 @@ def analyze(
         device=device,
         report=not no_report,
         export_formats=export_formats,
-        scene_params=scene_params(scene_threshold, scene_penalty, min_scene),
+        scene_params=scene_params(scene_threshold, scene_penalty, min_scene, scene_deep_weight),
         shots=shots,
     )
     guarded(partial(_analyze, video, model_path, no_model, out_dir, quiet, options))
@@ -152,14 +153,15 @@ def _analyze(video, model_path, no_model, out_dir, quiet, options) -> None:
     help="Smoothing window of the timeline in seconds (default: about 2% of the film).",
 )
 @scene_options
-def report(out_dir, smoothing, scene_threshold, scene_penalty, min_scene):
+def report(out_dir, smoothing, scene_threshold, scene_penalty, min_scene, scene_deep_weight):
     """Re-aggregate OUT_DIR's saved per-frame scores and re-render its report.html.
 
-    With --scene-threshold, --scene-penalty or --min-scene, shots are regrouped into scenes
-    from the saved shot signatures (shots.npz) first; other options keep the saved values.
+    With --scene-threshold, --scene-penalty, --min-scene or --scene-deep-weight, shots are
+    regrouped into scenes from the saved shot signatures (shots.npz) first; other options keep
+    the saved values.
     """
     setup_logging(False)
-    regroup = (scene_threshold, scene_penalty, min_scene)
+    regroup = (scene_threshold, scene_penalty, min_scene, scene_deep_weight)
     guarded(partial(_report, out_dir, smoothing, regroup))
 
 
@@ -173,11 +175,13 @@ def _report(out_dir: Path, smoothing: float | None, regroup: tuple) -> None:
         from trajectory.assemble import regroup as regroup_scenes
 
         saved = result.scene_grouping or {}
-        threshold, penalty, min_scene = regroup
+        threshold, penalty, min_scene, deep_weight = regroup
+        # A saved deep_weight of 0 means off or no features: regrouping keeps it so, unless asked.
         params = scene_params(
             threshold if threshold is not None else saved.get("threshold"),
             penalty if penalty is not None else saved.get("penalty"),
             min_scene if min_scene is not None else saved.get("min_scene_s"),
+            deep_weight if deep_weight is not None else saved.get("deep_weight"),
         )
         result = regroup_scenes(result, params)
     # Re-rendering keeps the run's other files (exports); regrouping makes them stale.

@@ -18,6 +18,8 @@ from trajectory.cli_common import (
     guarded,
     model_options,
     resolve_checkpoint,
+    scene_options,
+    scene_params,
     setup_logging,
 )
 
@@ -44,6 +46,7 @@ _FORMAT_OPTION = click.option(
     help="Decoding processes.  [default: a third of the cores on CPU, all but one on CUDA]",
 )
 @device_options
+@scene_options
 @click.option("--force", is_flag=True, help="Redo every film, even finished ones.")
 @click.option(
     "--engine",
@@ -67,6 +70,10 @@ def catalog(
     workers,
     batch_size,
     device,
+    scene_threshold,
+    scene_penalty,
+    min_scene,
+    scene_deep_weight,
     force,
     engine,
     address,
@@ -87,6 +94,7 @@ def catalog(
         quiet=quiet,
         engine=engine,
         address=address,
+        scene_params=scene_params(scene_threshold, scene_penalty, min_scene, scene_deep_weight),
     )
     guarded(partial(_catalog, list(sources), catalog, model_path, no_model, options))
 

@@ -142,7 +142,8 @@ def resolve_checkpoint(model_path: Path | None, no_model: bool) -> Path | str | 
 
 
 def scene_options(command):
-    """--scene-threshold, --scene-penalty, --min-scene: for analyze, and for report to regroup."""
+    """--scene-threshold, --scene-penalty, --min-scene, --scene-deep-weight: for analyze and
+    catalog, and for report to regroup."""
     return _with_options(
         command,
         [
@@ -164,11 +165,23 @@ def scene_options(command):
                 default=None,
                 help="Shortest scene in seconds, where the shots allow it (default 2).",
             ),
+            click.option(
+                "--scene-deep-weight",
+                type=click.FloatRange(min=0),
+                default=None,
+                help="Weight of the model's pooled features in shot distances, against 4.5 "
+                "for the visual cues; 0 turns them off (default 1.5; no effect without a model).",
+            ),
         ],
     )
 
 
-def scene_params(threshold: float | None, penalty: float | None, min_scene_s: float | None):
+def scene_params(
+    threshold: float | None,
+    penalty: float | None,
+    min_scene_s: float | None,
+    deep_weight: float | None = None,
+):
     """SceneParams from the options given; library defaults for those left out."""
     from trajectory.scenes import SceneParams
 
@@ -177,4 +190,5 @@ def scene_params(threshold: float | None, penalty: float | None, min_scene_s: fl
         threshold=defaults.threshold if threshold is None else threshold,
         min_scene_s=defaults.min_scene_s if min_scene_s is None else min_scene_s,
         penalty=defaults.penalty if penalty is None else penalty,
+        deep_weight=defaults.deep_weight if deep_weight is None else deep_weight,
     )

@@ -107,6 +107,12 @@ class FrameScorer:
     def input_size(self) -> int:
         return self.model.preprocessing.input_size
 
+    @property
+    def feature_width(self) -> int:
+        """F, the width of the pooled features: the last conv layer's output channels."""
+        convs = [m for m in self.net.features.modules() if isinstance(m, torch.nn.Conv2d)]
+        return convs[-1].out_channels
+
     def score(self, images: np.ndarray) -> np.ndarray:
         """Scores (N, S, S, 3) uint8 RGB images; returns (N, 8) float32 probabilities."""
         return self.score_with_features(images)[0]

@@ -67,10 +67,10 @@ WEIGHTS = {
 # the development films every weight from 0.25 to 3 widened the range of thresholds at which
 # all films group at F1 1.0 (0.22-0.24 without; 0.18-0.26 at 0.5-1.5); MEASURED_DEEP_WEIGHT is
 # the one to use, short of the larger weights that did slightly better, since an emotion model
-# may separate places less well. The default stays 0 until the catalogue also carries pooled
-# features (its scorer keeps only probabilities), so `catalog` and `analyze` group alike.
+# may separate places less well. It is the default: `analyze` and `catalog` (both engines) carry
+# the pooled features into assembly, so they group alike; --scene-deep-weight 0 turns it off.
 MEASURED_DEEP_WEIGHT = 1.5
-DEEP_WEIGHT = 0.0
+DEEP_WEIGHT = MEASURED_DEEP_WEIGHT
 
 
 def _normalised(hist: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from trajectory.catalog.engine import LocalEngine, default_workers
 from trajectory.catalog.run import run_catalog
 from trajectory.catalog.stages import Settings
 from trajectory.errors import UsageError
+from trajectory.scenes import SceneParams
 
 log = logging.getLogger("trajectory")
 
@@ -26,6 +28,7 @@ def run_from_cli(
     quiet: bool,
     engine: str = "local",
     address: str | None = None,
+    scene_params: SceneParams | None = None,
 ) -> int:
     """Runs the catalogue on the local or Ray engine, prints a summary; returns the exit code."""
     model, settings = None, Settings(fps=fps, device=device)
@@ -55,6 +58,8 @@ def run_from_cli(
             batch_size=batch_size or default_batch_size(torch_device),
             device=str(torch_device),
         )
+    if scene_params is not None:
+        settings = dataclasses.replace(settings, scene_params=scene_params)
     runner = ray_engine or LocalEngine(workers or default_workers(settings.device), model)
     summary = run_catalog(sources, catalog, settings, runner, progress=not quiet, force=force)
     if not quiet:

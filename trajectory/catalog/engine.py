@@ -3,9 +3,9 @@
 Workers (``spawn``: a fresh interpreter that never imports torch) take films from a task queue
 one at a time and run :func:`~trajectory.catalog.stages.scan_film`, sending its FrameBatches
 through one bounded result queue. The calling process scores every batch as it arrives, logs
-the scores, and assembles each film once its scan ends. A worker starts its next film as soon
-as the current one is decoded, so the decoders run ahead across film boundaries while the
-model works, and memory stays bounded by the queue.
+the scores and pooled features, and assembles each film once its scan ends. A worker starts
+its next film as soon as the current one is decoded, so the decoders run ahead across film
+boundaries while the model works, and memory stays bounded by the queue.
 
 A film whose decoding raises is a FilmFailed; a worker that dies (a crash inside FFmpeg) fails
 its film only and is replaced. Workers exit on their own when the driver is gone (kill -9).
@@ -65,10 +65,12 @@ def default_workers(device: str, cores: int | None = None) -> int:
 
 @dataclass
 class _Film:
-    """A film in flight in the scorer process: its scores so far and its open score log."""
+    """A film in flight in the scorer process: its scores and pooled features so far, and its
+    open score log."""
 
     job: FilmJob
     probabilities: dict[int, np.ndarray] = field(default_factory=dict)
+    features: dict[int, np.ndarray] = field(default_factory=dict)
     log: ScoreLog | None = None
 
 
@@ -130,19 +132,21 @@ def _handle(message, films, scorer, settings, on_progress) -> FilmResult | None:
         if film.log is not None:
             film.log.close()
         try:
-            return FilmDone(film.job, assemble_film(payload, film.probabilities, settings))
+            analysis = assemble_film(payload, film.probabilities, settings, film.features)
+            return FilmDone(film.job, analysis)
         except Exception as error:  # one film's bad data never stops the catalogue
             return FilmFailed(film.job, failure_reason(error))
     return None
 
 
 def _score(film: _Film, batch: FrameBatch, scorer, settings: Settings) -> None:
-    probs = score_batch(scorer, batch)
+    probs, pooled = score_batch(scorer, batch)
     film.probabilities.update(zip(batch.ids, probs))
+    film.features.update(zip(batch.ids, pooled))
     if film.job.score_log:
         if film.log is None:
             film.log = ScoreLog(film.job.score_log, score_log_key(film.job, settings))
-        film.log.append(batch.times_s, probs)
+        film.log.append(batch.times_s, probs, pooled)
 
 
 class _WorkerPool:

@@ -2,6 +2,7 @@
 
     films to do ──map_batches(scan_rows): CPU tasks, one film each──▶ rows of sampled frames
     rows ──map_batches(ScoringActor): an actor pool, one model load per actor──▶ probabilities
+                                                                  and pooled features
     rows on the driver ──▶ score logs; assemble_film as a CPU task ──▶ FilmDone / FilmFailed
 
 Ray Data rebatches the frame rows across films for the scoring actors (GPU actors when the
@@ -230,7 +231,8 @@ class RayEngine:
             # actors that hold them all.
             task = self.ray.remote(assemble_film)
             self._assemble = task.options(num_cpus=0, max_retries=TASK_RETRIES)
-        assembling[self._assemble.remote(film.scanned, film.probabilities, settings)] = film
+        task = self._assemble.remote(film.scanned, film.probabilities, settings, film.features)
+        assembling[task] = film
 
     def _assembled(self, assembling: dict, wait: bool) -> Iterator[FilmResult]:
         """The films whose assembly finished; with ``wait``, all of them."""

@@ -1,9 +1,10 @@
 """The Ray engine's driver side of the stream: result rows filed under the films they belong to.
 
-Rows come from the scoring stage in any order and any grouping: frame rows carry a sample id and
-its (8,) probabilities, an end row carries the film's pickled ScannedFilm (or its failure). A
-film has ended when its end row came and every sample it did not reuse from its score log has
-its score; duplicates (a batch retried after an actor died) count once.
+Rows come from the scoring stage in any order and any grouping: frame rows carry a sample id,
+its (8,) probabilities and (F,) pooled features, an end row carries the film's pickled
+ScannedFilm (or its failure). A film has ended when its end row came and every sample it did
+not reuse from its score log has its score; duplicates (a batch retried after an actor died)
+count once.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ TASK_RETRIES = 3  # a scan or assembly task whose worker died is run again this 
 
 @dataclass
 class FilmInFlight:
-    """A film in flight on the driver: the scores received so far and how its scan ended."""
+    """A film in flight on the driver: the scores and features received so far and how its
+    scan ended."""
 
     job: FilmJob
     probabilities: dict[int, np.ndarray] = field(default_factory=dict)
+    features: dict[int, np.ndarray] = field(default_factory=dict)
     expected: set[int] | None = None  # sample ids to be scored, once its end row came
     scanned: ScannedFilm | None = None
     failed: str | None = None
@@ -56,12 +59,13 @@ def take_rows(
 ) -> list[FilmInFlight]:
     """Files a batch of result rows under their films; returns (and forgets) films now ended.
 
-    Frame rows add their scores to the film and its score log (a frame scored twice, after a
-    retry, counts once); an end row says how the film's scan ended. Rows of films no longer
-    in ``films`` (late rows of a retried task) are ignored.
+    Frame rows add their scores and features to the film and its score log (a frame scored
+    twice, after a retry, counts once); an end row says how the film's scan ended. Rows of
+    films no longer in ``films`` (late rows of a retried task) are ignored.
 
     Args:
-        batch: columns film_id, kind, sample, time_s, payload (B,) and, with a model, probs (B, 8).
+        batch: columns film_id, kind, sample, time_s, payload (B,) and, with a model, probs
+            (B, 8) and features (B, F).
     """
     for film_id in dict.fromkeys(batch["film_id"]):
         film = films.get(film_id)
@@ -75,7 +79,7 @@ def take_rows(
                 film,
                 batch["sample"][mine][frames],
                 batch["time_s"][mine][frames],
-                batch["probs"][mine][frames],
+                (batch["probs"][mine][frames], batch["features"][mine][frames]),
                 settings,
             )
             _report(film, float(batch["time_s"][mine][frames].max()), on_progress)
@@ -105,17 +109,24 @@ def _add_scores(
     film: FilmInFlight,
     samples: np.ndarray,
     times_s: np.ndarray,
-    probs: np.ndarray,
+    scored: tuple[np.ndarray, np.ndarray],
     settings: Settings,
 ) -> None:
-    """Keeps the scores of frames not seen before; logs them when the film has a score log."""
+    """Keeps the scores of frames not seen before; logs them when the film has a score log.
+
+    Args:
+        samples, times_s: (N,) sample ids and times; scored: (N, 8) probabilities and (N, F)
+            pooled features.
+    """
+    probs, features = scored
     new = [i for i, sample in enumerate(samples) if int(sample) not in film.probabilities]
     for i in new:
         film.probabilities[int(samples[i])] = probs[i]
+        film.features[int(samples[i])] = features[i]
     if new and film.job.score_log:
         if film.log is None:
             film.log = ScoreLog(film.job.score_log, score_log_key(film.job, settings))
-        film.log.append([float(times_s[i]) for i in new], probs[new])
+        film.log.append([float(times_s[i]) for i in new], probs[new], features[new])
 
 
 def _report(film: FilmInFlight, time_s: float, on_progress: ProgressCallback) -> None:

@@ -4,7 +4,7 @@
 uses) in a CPU task and yields one row per sampled frame (film id, sample id, time, an
 (S, S, 3) uint8 image), then one end row per film: ``scanned`` with the pickled ScannedFilm,
 or ``failed`` with the one-line reason. :class:`ScoringActor` loads the model once per actor
-and scores the frame rows of each batch Ray Data hands it.
+and scores the frame rows of each batch Ray Data hands it (probabilities and pooled features).
 Nothing here imports torch except the actor, in its own process.
 """
 
@@ -156,16 +156,20 @@ class ScoringActor:
             torch.set_num_threads(threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """(B,) rows in, the same rows out without ``image`` and with ``probs`` (B, 8) float32.
+        """(B,) rows in, the same rows out without ``image``, with ``probs`` (B, 8) and
+        ``features`` (B, F) float32 (the pooled features that join the shot signatures).
 
-        Rows that are not frames pass through with NaN probabilities.
+        Rows that are not frames pass through with NaN probabilities and features.
         """
         frames = batch["kind"] == FRAME
         probs = np.full((len(frames), len(EMOTIONS)), np.nan, dtype=np.float32)
+        features = np.full((len(frames), self.scorer.feature_width), np.nan, dtype=np.float32)
         if frames.any():
-            probs[frames] = self.scorer.score(np.ascontiguousarray(batch["image"][frames]))
+            images = np.ascontiguousarray(batch["image"][frames])
+            probs[frames], features[frames] = self.scorer.score_with_features(images)
         out = {name: column for name, column in batch.items() if name != "image"}
         out["probs"] = probs
+        out["features"] = features
         return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -78,7 +79,8 @@ def plan(db, films: list, settings: Settings, force: bool, catalog: Path) -> lis
     """Films to (re)do; updates finished films that only moved, drops superseded rows.
 
     A film is redone when it is new, not finished, analysed with another model or --fps, its
-    folder is gone, or ``force``. A row whose path now holds other content is superseded.
+    folder is gone, its scenes were grouped with other parameters (tags.json), or ``force``.
+    A row whose path now holds other content is superseded.
     """
     todo, moved = [], []
     current = {f.film_id for f in films}
@@ -90,7 +92,7 @@ def plan(db, films: list, settings: Settings, force: bool, catalog: Path) -> lis
             and row["fingerprint"] == f.fingerprint
             and row["model_sha256"] == settings.model_sha256
             and row["fps"] == settings.fps
-            and (catalog / FILMS_DIR / f.film_id / "tags.json").is_file()
+            and _grouped_alike(catalog / FILMS_DIR / f.film_id / "tags.json", settings)
         )
         if force or not fresh:
             todo.append(f)
@@ -103,6 +105,17 @@ def plan(db, films: list, settings: Settings, force: bool, catalog: Path) -> lis
     catalog_db.update_place(db, moved)
     catalog_db.set_pending(db, todo, settings.fps, settings.model_sha256)
     return todo
+
+
+def _grouped_alike(tags_path: Path, settings: Settings) -> bool:
+    """Whether the published tags.json exists and its scenes were grouped as this run groups."""
+    try:
+        saved = json.loads(tags_path.read_text(encoding="utf-8")).get("scene_grouping") or {}
+    except (OSError, ValueError, AttributeError):
+        return False
+    # With a model every film has pooled features, so the weight recorded is the weight used.
+    wanted = settings.scene_params.as_dict(deep_features=settings.input_size is not None)
+    return {key: saved.get(key) for key in wanted} == wanted
 
 
 def publish(result: Analysis, folder: Path) -> str | None:

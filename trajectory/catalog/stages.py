@@ -3,8 +3,8 @@
 A catalogue run is split so that any engine (the local process pool, Ray) can schedule it:
 
     FilmJob ──scan_film (CPU: decode, shots, sampling)──▶ FrameBatch ... FrameBatch, ScannedFilm
-    FrameBatch ──score_batch (the one model, batched)──▶ (N, 8) probabilities
-    ScannedFilm + probabilities ──assemble_film (CPU)──▶ Analysis
+    FrameBatch ──score_batch (the one model, batched)──▶ (N, 8) probabilities, (N, F) features
+    ScannedFilm + probabilities + features ──assemble_film (CPU)──▶ Analysis
     Analysis ──publish (the driver only: film folder + catalog.db)──▶ done
 
 An engine takes the films to do and yields one :data:`FilmResult` per film, a :class:`FilmDone`
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -26,8 +26,9 @@ import numpy as np
 from trajectory.assemble import assemble
 from trajectory.errors import InputError
 from trajectory.results import Analysis
-from trajectory.resume import ScoreLog
+from trajectory.resume import ScoreLog, time_key
 from trajectory.scan import FilmScan, ScanOutcome
+from trajectory.scenes import SceneParams
 from trajectory.video import probe_video
 
 if TYPE_CHECKING:  # torch: only the scoring process imports it
@@ -46,6 +47,7 @@ class Settings:
         input_size: the model's square input size S, None without a model.
         batch_size: frames per model call (and per :class:`FrameBatch`).
         device: where the model runs: "auto", "cpu", "cuda" or "mps".
+        scene_params: scene grouping parameters (threshold, penalty, deep weight, ...).
     """
 
     fps: float
@@ -54,6 +56,7 @@ class Settings:
     input_size: int | None = None
     batch_size: int = 8
     device: str = "auto"
+    scene_params: SceneParams = field(default_factory=SceneParams)
 
     @property
     def model_sha256(self) -> str | None:
@@ -102,11 +105,13 @@ class ScannedFilm:
     Attributes:
         outcome: cuts, samples, keyframes and reader statistics.
         reused: sample id -> (8,) probabilities read back from the film's score log.
+        reused_features: sample id -> (F,) pooled features logged with those probabilities.
     """
 
     film_id: str
     outcome: ScanOutcome
     reused: dict[int, np.ndarray]
+    reused_features: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,12 +147,17 @@ class Engine(Protocol):
 
 
 def score_log_key(job: FilmJob, settings: Settings) -> dict:
-    """What must match for a film's logged scores to be reused: content, model, sampling."""
+    """What must match for a film's logged scores to be reused: content, model, sampling.
+
+    ``pooled`` sets apart the logs of versions whose catalogue logged no pooled features: a film
+    resumed from one would be grouped without them, unlike a clean run, so it is scored again.
+    """
     return {
         "film": job.film_id,
         "model_sha256": settings.model_sha256,
         "fps": settings.fps,
         "input_size": settings.input_size,
+        "pooled": True,
     }
 
 
@@ -167,16 +177,19 @@ def scan_film(
 ) -> Iterator[FrameBatch | ScannedFilm]:
     """Stage 1 (CPU): decodes the film once; yields its FrameBatches, then one ScannedFilm.
 
-    Frames whose scores are in the film's score log are not shipped again (``reused``).
-    Runs the same decoder as ``analyze`` (:class:`FilmScan`) in a helper thread.
+    Frames whose scores are in the film's score log are not shipped again (``reused``, with
+    their logged pooled features). Runs the same decoder as ``analyze`` (:class:`FilmScan`) in
+    a helper thread.
 
     Raises:
         InputError: the file is not a usable video; other errors for broken streams.
     """
     info = probe_video(job.path)
     scan = FilmScan(info, settings.fps, settings.input_size, settings.batch_size)
+    logged_features: dict[int, np.ndarray] = {}
     if job.score_log and settings.input_size:
-        scan.logged = ScoreLog(job.score_log, score_log_key(job, settings)).load()
+        score_log = ScoreLog(job.score_log, score_log_key(job, settings))
+        scan.logged, logged_features = score_log.load_with_features()
     scan.progress = _Progress(job.film_id, on_progress)
     thread = threading.Thread(target=scan.run, name=f"scan-{job.film_id}", daemon=True)
     thread.start()
@@ -190,7 +203,11 @@ def scan_film(
     finally:
         scan.stop.set()
         thread.join()
-    yield ScannedFilm(job.film_id, scan.outcome(), dict(scan.reused))
+    reused_features = {  # the log keeps features with scores: same scenes as a clean run
+        sample_id: logged_features[time_key(scan.samples[sample_id].time_s)]
+        for sample_id in scan.reused
+    }
+    yield ScannedFilm(job.film_id, scan.outcome(), dict(scan.reused), reused_features)
 
 
 def load_scorer(settings: Settings, model: EmotionModel | None = None) -> FrameScorer:
@@ -207,21 +224,36 @@ def load_scorer(settings: Settings, model: EmotionModel | None = None) -> FrameS
     return FrameScorer(model, select_device(settings.device), settings.batch_size)
 
 
-def score_batch(scorer: FrameScorer, batch: FrameBatch) -> np.ndarray:
-    """Stage 2 (the model): (N, S, S, 3) uint8 -> (N, 8) float32 probabilities."""
-    return scorer.score(batch.images)
+def score_batch(scorer: FrameScorer, batch: FrameBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Stage 2 (the model): (N, S, S, 3) uint8 -> (N, 8) probabilities, (N, F) pooled features.
+
+    Both float32; the features join the shot signatures, as in ``analyze``.
+    """
+    return scorer.score_with_features(batch.images)
 
 
 def assemble_film(
-    scanned: ScannedFilm, probabilities: dict[int, np.ndarray], settings: Settings
+    scanned: ScannedFilm,
+    probabilities: dict[int, np.ndarray],
+    settings: Settings,
+    features: dict[int, np.ndarray] | None = None,
 ) -> Analysis:
     """Stage 3 (CPU): shot table, scenes, weights and distributions of one scanned film.
 
     Args:
         probabilities: sample id -> (8,) probabilities scored in stage 2 (reused ones are added).
+        features: sample id -> (F,) pooled features scored in stage 2 (reused ones are added).
     """
     merged = {**scanned.reused, **probabilities}
-    return assemble(scanned.outcome, settings.model, settings.fps, merged)
+    deep = {**scanned.reused_features, **(features or {})}
+    return assemble(
+        scanned.outcome,
+        settings.model,
+        settings.fps,
+        merged,
+        deep=deep,
+        scene_params=settings.scene_params,
+    )
 
 
 def failure_reason(error: BaseException) -> str:
