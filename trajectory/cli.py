@@ -61,7 +61,7 @@ for _command in (catalog, query, similar, export_command, clips, reel):
     default="auto",
     show_default=True,
     help="Shot detection: fast CPU detectors, learned (TransNetV2, needs torch), classic "
-    "(before dissolves were detected); auto = learned when the model runs on CUDA, else fast.",
+    "(before dissolves were detected); auto = fast on every device (it scores above learned).",
 )
 @scene_options
 @click.option("--no-report", is_flag=True, help="Do not write report.html.")
