@@ -25,6 +25,7 @@ candidate still is no cut when
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from fractions import Fraction
 
 import numpy as np
@@ -35,7 +36,9 @@ from trajectory.detectors.base import (
     Cut,
     Detector,
     TinyFrames,
+    compensated_distance,
     distance,
+    relit,
     rescaling,
     shifted_share,
 )
@@ -53,6 +56,7 @@ STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change ar
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
+RELIT_GAIN = 1.1  # a lamp changes every part's exposure between two frames by 10% or more
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
 
@@ -80,9 +84,12 @@ class HardCutDetector(Detector):
         else:
             self._detector = AdaptiveDetector(min_scene_len=float(min_shot_s))
         self._frames = TinyFrames(4 * CHECK_FRAMES + 12)
+        # Change from frame i - 1 to frame i once a small camera move is undone, for the frames held
+        self._steps: deque[float] = deque(maxlen=self._frames.capacity)
         self._times: list[float] = []  # recent frame times, for time -> frame index
         self._pending: list[int] = []  # frame indices of cuts waiting for their check
         self._last: FrameTimecode | None = None
+        self._last_cut = -1  # frame index of the last cut reported (two candidates may name it)
         self.latency_frames = self._detector.window_width + CHECK_FRAMES + 1
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
@@ -91,6 +98,10 @@ class HardCutDetector(Detector):
         if not self._checked:
             return [Cut(tc.seconds, "hard") for tc in found]
         self._frames.add(time_s, frame)
+        newest = self._frames.count - 1
+        previous = self._frames[newest - 1] if self._frames.has(newest - 1) else None
+        moved = 0.0 if previous is None else compensated_distance(previous, self._frames[newest])
+        self._steps.append(moved)
         self._times.append(time_s)
         del self._times[: -4 * CHECK_FRAMES - 8]
         for tc in found:
@@ -110,16 +121,17 @@ class HardCutDetector(Detector):
         index = frames.count - 1 - CHECK_FRAMES
         if not frames.has(index - CHECK_FRAMES - 1):
             return
-        steps = [
-            distance(frames[i - 1], frames[i])
-            for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)
-        ]
+        steps = [self._step(i) for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)]
         jump = steps.pop(CHECK_FRAMES)
         # Against its two neighbours too: a whip pan's blurred swing changes several frames.
         usual = max(float(np.median(steps)), steps[CHECK_FRAMES - 1], steps[CHECK_FRAMES])
         standing_out = jump >= JUMP_MIN and jump >= JUMP_RATIO * usual
         if standing_out and index not in self._pending:
             bisect.insort(self._pending, index)
+
+    def _step(self, index: int) -> float:
+        """The change into frame ``index`` with camera shake and pans undone (levels)."""
+        return self._steps[index - (self._frames.count - len(self._steps))]
 
     def post_process(self) -> list[Cut]:
         if self._last is None:
@@ -133,8 +145,9 @@ class HardCutDetector(Detector):
         cuts = []
         while self._pending and (final or self._frames.count > self._pending[0] + CHECK_FRAMES):
             index = self._jump_near(self._pending.pop(0))
-            if index is not None and self._is_cut(index):
+            if index is not None and index != self._last_cut and self._is_cut(index):
                 cuts.append(Cut(self._frames.time(index), "hard"))
+                self._last_cut = index
         return cuts
 
     def _jump_near(self, index: int) -> int | None:
@@ -159,17 +172,57 @@ class HardCutDetector(Detector):
         if len(before) < 3 or len(after) < 4:
             return True
         jump = distance(before[-1], after[0])
-        steps = [distance(x, y) for x, y in zip(before + after, (before + after)[1:])]
-        steps.remove(jump)
-        if jump < STANDOUT * float(np.median(steps)):  # no jump on our copies: noise upstream
+        if not self._stands_out(index):
             return False
         closest = min(distance(b, a) for b in before for a in after)
-        if closest < RETURN_SHARE * jump:
+        if closest < RETURN_SHARE * jump or self._shakes_back(before, after, index):
             return False
         gain, left = rescaling(frames[index - 3], frames[index + 3])
         if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
             return False
+        if self._is_relit(index):
+            return False
         return not self._is_swing(index, jump)
+
+    def _shakes_back(self, before: list, after: list, index: int) -> bool:
+        """Whether, camera moves undone, a frame after the jump matches one before it.
+
+        A jolt of a handheld camera is undone a frame or two later: the frames around it are
+        closer than ``RETURN_SHARE`` of the jump (both with camera moves undone). Only the
+        frames next to the jump are compared: a cut's frames far apart differ anyway.
+        """
+        moved_jump = self._step(index)
+        pairs = [(b, a) for b in before[-2:] for a in after[1:3]]
+        closest = min(compensated_distance(b, a) for b, a in pairs)
+        return closest < RETURN_SHARE * moved_jump
+
+    def _stands_out(self, index: int) -> bool:
+        """Whether the change at ``index`` is ``STANDOUT`` times the median change around it.
+
+        Both with camera moves undone: the detector's ratio can be fooled by a dip in its
+        neighbours (at the end of a dissolve) or by handheld shake over a detailed texture.
+        """
+        frames = self._frames
+        around = [
+            self._step(i)
+            for i in range(index - CHECK_FRAMES + 1, index + CHECK_FRAMES + 1)
+            if i != index and frames.has(i) and frames.has(i - 1)
+        ]
+        moved_jump = self._step(index)
+        return moved_jump >= JUMP_MIN and moved_jump >= STANDOUT * float(np.median(around))
+
+    def _is_relit(self, index: int) -> bool:
+        """Whether only the light changed at ``index``: a lamp switched on or off, anywhere.
+
+        The frame is the one before under a smooth gain field (``relit``) that leaves under
+        ``LAMP_RESIDUAL`` of the change and brightens (or darkens) every part of the picture by
+        ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times: another picture fits a field near 0 or of
+        both signs.
+        """
+        low, high, left = relit(self._frames[index - 1], self._frames[index])
+        brighter = low >= RELIT_GAIN and high <= LAMP_GAIN[1]
+        darker = 1 / LAMP_GAIN[1] <= low and high <= 1 / RELIT_GAIN
+        return (brighter or darker) and left < LAMP_RESIDUAL
 
     def _is_swing(self, index: int, jump: float) -> bool:
         """Whether the jump at ``index`` is the middle of a whip pan (see the module docstring)."""
