@@ -218,3 +218,11 @@ def relit(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     left = float(np.abs(y - design @ coefficients).mean()) / change
     low, high = np.percentile(field @ coefficients[:-1], [2, 98])
     return float(low), float(high), left
+
+
+def global_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(dx, dy) in pixels that moves tiny frame ``a`` onto ``b``: phase correlation of the greys."""
+    grey_a = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
+    grey_b = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
+    (dx, dy), _ = cv2.phaseCorrelate(grey_a, grey_b)
+    return float(dx), float(dy)

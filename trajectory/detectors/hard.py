@@ -38,6 +38,7 @@ from trajectory.detectors.base import (
     TinyFrames,
     compensated_distance,
     distance,
+    global_shift,
     relit,
     rescaling,
     shifted_share,
@@ -59,6 +60,8 @@ LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
 RELIT_GAIN = 1.1  # a lamp changes every part's exposure between two frames by 10% or more
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
+SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this share of the width
+# one way (a slow pan moves it under 1% a frame, a still shot's cut neighbours not at all)
 
 
 class HardCutDetector(Detector):
@@ -233,4 +236,19 @@ class HardCutDetector(Detector):
         if max(neighbours) < SWING_SPREAD * jump:
             return False
         swung = shifted_share(frames[index - CHECK_FRAMES], frames[index + CHECK_FRAMES])
-        return swung < SWING_SHIFT_LEFT
+        return swung < SWING_SHIFT_LEFT or self._moves_one_way(index)
+
+    def _moves_one_way(self, index: int) -> bool:
+        """Whether the camera moves fast the same way into and out of the jump at ``index``.
+
+        The steps before and after a whip pan's middle are themselves global shifts of at
+        least ``SWING_MIN_SHIFT`` of the width, in directions less than 60 degrees apart (the
+        swing may also zoom, which a shift over the whole swing cannot explain).
+        """
+        frames = self._frames
+        width = frames[index].shape[1]
+        shifts = [global_shift(frames[i - 1], frames[i]) for i in (index - 1, index + 1)]
+        if min(float(np.hypot(*shift)) for shift in shifts) < SWING_MIN_SHIFT * width:
+            return False
+        (ax, ay), (bx, by) = shifts
+        return (ax * bx + ay * by) / (np.hypot(ax, ay) * np.hypot(bx, by)) > 0.5
