@@ -50,7 +50,7 @@ def main() -> None:
             best = {"earlier": [], "now": []}
             for _ in range(args.repeat):
                 for name, tree in (("earlier", earlier), ("now", ROOT)):
-                    best[name].append(run_once(tree, args.film.resolve(), Path(tmp) / name))
+                    best[name].append(run_once(tree, args.film.resolve(), Path(tmp) / "out" / name))
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                             str(earlier)], check=False)  # fmt: skip

@@ -212,7 +212,7 @@ class HardCutDetector(Detector):
             if i != index and frames.has(i) and frames.has(i - 1)
         ]
         moved_jump = self._step(index)
-        return moved_jump >= JUMP_MIN and moved_jump >= STANDOUT * float(np.median(around))
+        return moved_jump >= STANDOUT * float(np.median(around))
 
     def _is_relit(self, index: int) -> bool:
         """Whether only the light changed at ``index``: a lamp switched on or off, anywhere.
