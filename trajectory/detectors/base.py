@@ -170,12 +170,14 @@ def compensated_distance(a: np.ndarray, b: np.ndarray, max_shift: float = SHAKE_
     not) are taken on the central part, which a small shift keeps inside the picture, and the
     smaller is returned, in 8-bit levels as :func:`distance`. Handheld shake and pans change
     frames a lot on detailed textures and little after this; a cut changes them either way.
+    Both are compared softened (:func:`_soften`): phase correlation's sub-pixel shift is
+    rough on frames this small.
     """
-    grey_a = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
-    grey_b = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
+    grey_a = _soften(cv2.cvtColor(a, cv2.COLOR_BGR2GRAY))  # grain would pull the shift
+    grey_b = _soften(cv2.cvtColor(b, cv2.COLOR_BGR2GRAY))
     height, width = grey_a.shape
     inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
-    raw = distance(a[inner], b[inner])
+    raw = distance(_soften(a)[inner], _soften(b)[inner])
     (dx, dy), _ = cv2.phaseCorrelate(grey_a, grey_b)
     if np.hypot(dx, dy) > max_shift * width:
         return raw
@@ -185,7 +187,13 @@ def compensated_distance(a: np.ndarray, b: np.ndarray, max_shift: float = SHAKE_
     backward = np.float32([[1, 0, -dx / 2], [0, 1, -dy / 2]])
     moved_a = cv2.warpAffine(a, forward, (width, height), borderMode=cv2.BORDER_REPLICATE)
     moved_b = cv2.warpAffine(b, backward, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    return min(raw, distance(moved_a[inner], moved_b[inner]))
+    return min(raw, distance(_soften(moved_a)[inner], _soften(moved_b)[inner]))
+
+
+def _soften(frame: np.ndarray) -> np.ndarray:
+    """A Gaussian blur of one tiny pixel: what a sub-pixel error of the shift leaves fades,
+    a change of what the picture shows stays (it spans many pixels)."""
+    return cv2.GaussianBlur(frame, (5, 5), 1.0)
 
 
 def _gain_field_design(height: int, width: int) -> np.ndarray:

@@ -54,6 +54,7 @@ CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at mos
 JUMP_MIN = 3.0  # levels: a jump on the 1/4-size copies that may be a cut the detector missed
 JUMP_RATIO = 4.0  # ... when it is this many times the median change of the 10 frames around it
 STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change around it
+SHAKE_LEFT = 0.5  # ... and undoing a small camera move leaves at least half of it (shake ~0.1)
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
@@ -172,8 +173,8 @@ class HardCutDetector(Detector):
         frames = self._frames
         before = [frames[i] for i in range(index - CHECK_FRAMES, index) if frames.has(i)]
         after = [frames[i] for i in range(index, index + CHECK_FRAMES + 1) if frames.has(i)]
-        if len(before) < 3 or len(after) < 4:
-            return True
+        if len(before) < 3 or len(after) < 4:  # at an end of the video: what can be checked
+            return len(before) < 2 or len(after) < 2 or self._stands_out(index)
         jump = distance(before[-1], after[0])
         if not self._stands_out(index):
             return False
@@ -204,6 +205,8 @@ class HardCutDetector(Detector):
 
         Both with camera moves undone: the detector's ratio can be fooled by a dip in its
         neighbours (at the end of a dissolve) or by handheld shake over a detailed texture.
+        And the move must not explain the jump: undoing it leaves at least ``SHAKE_LEFT`` of
+        the change (a cut's frames do not line up under any small shift).
         """
         frames = self._frames
         around = [
@@ -212,7 +215,10 @@ class HardCutDetector(Detector):
             if i != index and frames.has(i) and frames.has(i - 1)
         ]
         moved_jump = self._step(index)
-        return moved_jump >= STANDOUT * float(np.median(around))
+        unmoved = compensated_distance(frames[index - 1], frames[index], max_shift=0.0)
+        return moved_jump >= STANDOUT * float(np.median(around)) and (
+            moved_jump >= SHAKE_LEFT * unmoved
+        )
 
     def _is_relit(self, index: int) -> bool:
         """Whether only the light changed at ``index``: a lamp switched on or off, anywhere.
