@@ -238,11 +238,26 @@ class HardCutDetector(Detector):
         frames = self._frames
         if not (frames.has(index - CHECK_FRAMES) and frames.has(index + CHECK_FRAMES)):
             return False
-        neighbours = [distance(frames[i - 1], frames[i]) for i in (index - 1, index + 1)]
-        if max(neighbours) < SWING_SPREAD * jump:
+        if not any(self._swings_at(i, index, jump) for i in (index - 1, index + 1)):
             return False
         swung = shifted_share(frames[index - CHECK_FRAMES], frames[index + CHECK_FRAMES])
         return swung < SWING_SHIFT_LEFT or self._moves_one_way(index)
+
+    def _swings_at(self, step: int, index: int, jump: float) -> bool:
+        """Whether the step into frame ``step`` next to the jump is part of a fast swing.
+
+        It changes the picture ``SWING_SPREAD`` of the jump, and not as a slow pan does: it
+        still changes it that much with small camera moves undone, or it shifts the picture
+        ``SWING_MIN_SHIFT`` of the width or more. (A slow pan over a detailed texture changes
+        every frame a lot, and a cut in it must stay a cut.)
+        """
+        frames = self._frames
+        if distance(frames[step - 1], frames[step]) < SWING_SPREAD * jump:
+            return False
+        if self._step(step) >= SWING_SPREAD * self._step(index):
+            return True
+        shift = global_shift(frames[step - 1], frames[step])
+        return float(np.hypot(*shift)) >= SWING_MIN_SHIFT * frames[step].shape[1]
 
     def _moves_one_way(self, index: int) -> bool:
         """Whether the camera moves fast the same way into and out of the jump at ``index``.
