@@ -54,6 +54,7 @@ CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at mos
 JUMP_MIN = 3.0  # levels: a jump on the 1/4-size copies that may be a cut the detector missed
 JUMP_RATIO = 4.0  # ... when it is this many times the median change of the 10 frames around it
 STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change around it
+NOISE_LEVEL = 1.0  # levels: a smaller mean change is grain and coding noise (cuts into stills ~2)
 SHAKE_LEFT = 0.5  # ... and undoing a small camera move leaves at least half of it (shake ~0.1)
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
@@ -203,6 +204,7 @@ class HardCutDetector(Detector):
     def _stands_out(self, index: int) -> bool:
         """Whether the change at ``index`` is ``STANDOUT`` times the median change around it.
 
+        And at least ``NOISE_LEVEL`` (in a still, dark shot the changes around are all noise).
         Both with camera moves undone: the detector's ratio can be fooled by a dip in its
         neighbours (at the end of a dissolve) or by handheld shake over a detailed texture.
         And the move must not explain the jump: undoing it leaves at least ``SHAKE_LEFT`` of
@@ -216,7 +218,7 @@ class HardCutDetector(Detector):
         ]
         moved_jump = self._step(index)
         unmoved = compensated_distance(frames[index - 1], frames[index], max_shift=0.0)
-        return moved_jump >= STANDOUT * float(np.median(around)) and (
+        return moved_jump >= max(STANDOUT * float(np.median(around)), NOISE_LEVEL) and (
             moved_jump >= SHAKE_LEFT * unmoved
         )
 
