@@ -8,18 +8,29 @@ two greyscale shots. A second source of candidates is a jump on our own 1/4-size
 (cuts between framings of a low-contrast texture, which the detector's score misses). A
 candidate still is no cut when
 
-- on our own 1/4-size copies the change at the cut is not at least twice the median change
-  between the frames around it (the detector's ratio can be fooled by a dip in its neighbours,
-  at the end of a dissolve);
-- the picture comes back: a frame after the change matches a frame before it (a flash of 1-3
-  bright frames, a person crossing close to the lens);
-- the same picture got brighter: a least-squares gain and offset map the frame before onto the
-  frame after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on;
-  a cut to an unrelated picture fits a gain near 0);
+- with small camera moves undone (:func:`~trajectory.detectors.base.compensated_distance`: phase
+  correlation of softened 1/4-size copies, shifts up to 8% of the width), the change at the cut
+  is not at least twice the median change around it and ``NOISE_LEVEL``, or the move explains
+  more than half of it (handheld shake and pans over detailed textures; the detector's ratio can
+  also be fooled by a dip in its neighbours at the end of a dissolve). Jump candidates are
+  found on the same compensated changes;
+- the picture comes back: a frame after the change matches a frame before it, as is or with
+  camera moves undone (a flash of 1-3 bright frames, a person crossing close to the lens, a
+  jolt of the camera);
+- the same picture got brighter: a least-squares gain and offset map the frame 3 before onto
+  the frame 3 after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on
+  over a few frames; a cut to an unrelated picture fits a gain near 0);
+- only the light changed between the two frames: a smooth (quadratic) gain field times the
+  frame before, plus an offset, leaves under 30% of the change, and the field brightens every
+  part of the picture by 1.1-4x or darkens every part to 1/4-1/1.1 (a lamp switched on or off,
+  at once, over the whole picture or lighting one part more; another picture fits a field near
+  0 or of both signs);
 - the camera swung: the change is spread over the frames next to the jump (a neighbouring step
-  at least ``SWING_SPREAD`` of it, where a cut's neighbours change as little as the shot) and
-  a global shift of the frame ``CHECK_FRAMES`` before explains the frame as many after (a whip
-  pan: a motion-blurred swing that lands on the same place).
+  at least ``SWING_SPREAD`` of it that is no slow pan: still that large with small moves undone,
+  or a shift of ``SWING_MIN_SHIFT`` of the width) and either a global shift of the frame
+  ``CHECK_FRAMES`` before explains the frame as many after, or the steps into and out of the
+  jump both shift the picture one way (a whip pan, horizontal, vertical or diagonal, that may
+  also zoom).
 """
 
 from __future__ import annotations
