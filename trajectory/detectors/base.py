@@ -173,11 +173,14 @@ def compensated_distance(a: np.ndarray, b: np.ndarray, max_shift: float = SHAKE_
     Both are compared softened (:func:`_soften`): phase correlation's sub-pixel shift is
     rough on frames this small.
     """
-    grey_a = _soften(cv2.cvtColor(a, cv2.COLOR_BGR2GRAY))  # grain would pull the shift
-    grey_b = _soften(cv2.cvtColor(b, cv2.COLOR_BGR2GRAY))
+    # Softened once (blur and shift are both linear, so they commute away from the borders);
+    # grain would pull the shift.
+    soft_a, soft_b = _soften(a), _soften(b)
+    grey_a = cv2.cvtColor(soft_a, cv2.COLOR_BGR2GRAY)
+    grey_b = cv2.cvtColor(soft_b, cv2.COLOR_BGR2GRAY)
     height, width = grey_a.shape
     inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
-    raw = distance(_soften(a)[inner], _soften(b)[inner])
+    raw = distance(soft_a[inner], soft_b[inner])
     (dx, dy), _ = cv2.phaseCorrelate(grey_a, grey_b)
     if np.hypot(dx, dy) > max_shift * width:
         return raw
@@ -185,9 +188,9 @@ def compensated_distance(a: np.ndarray, b: np.ndarray, max_shift: float = SHAKE_
     # blurs it against the other, which on a detailed texture leaves a change of its own.
     forward = np.float32([[1, 0, dx / 2], [0, 1, dy / 2]])
     backward = np.float32([[1, 0, -dx / 2], [0, 1, -dy / 2]])
-    moved_a = cv2.warpAffine(a, forward, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    moved_b = cv2.warpAffine(b, backward, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    return min(raw, distance(_soften(moved_a)[inner], _soften(moved_b)[inner]))
+    moved_a = cv2.warpAffine(soft_a, forward, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    moved_b = cv2.warpAffine(soft_b, backward, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    return min(raw, distance(moved_a[inner], moved_b[inner]))
 
 
 def _soften(frame: np.ndarray) -> np.ndarray:
