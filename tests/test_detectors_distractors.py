@@ -3,7 +3,7 @@
 Clips from ``benchmarks/distractors.py`` (its docstring lists the profiles: full-white and
 decaying flashes, instant and local lamps switched on or off, fast whip pans in any direction
 over detailed or smooth places, handheld shake, colour grain), fed to the hard-cut and fade
-detectors. The seeds (900-903) differ from those that chose the detectors' parameters (1-30).
+detectors. The seeds (900-903) differ from those that chose the detectors' parameters (1-60).
 """
 
 from __future__ import annotations
