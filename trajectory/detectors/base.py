@@ -157,3 +157,83 @@ class TinyFrames:
 
     def time(self, index: int) -> float:
         return self._times[index - (self.count - len(self._frames))]
+
+
+SHAKE_MAX = 0.08  # share of the width a camera can move between two frames without a cut
+
+
+def compensated_distance(a: np.ndarray, b: np.ndarray, max_shift: float = SHAKE_MAX) -> float:
+    """Mean absolute difference of two tiny frames after undoing a small camera move.
+
+    The global shift that best aligns the grey images is found by phase correlation; when it
+    is within ``max_shift`` of the width, ``a`` is moved by it. Both differences (moved and
+    not) are taken on the central part, which a small shift keeps inside the picture, and the
+    smaller is returned, in 8-bit levels as :func:`distance`. Handheld shake and pans change
+    frames a lot on detailed textures and little after this; a cut changes them either way.
+    Both are compared softened (:func:`_soften`): phase correlation's sub-pixel shift is
+    rough on frames this small.
+    """
+    # Softened once (blur and shift are both linear, so they commute away from the borders);
+    # grain would pull the shift.
+    soft_a, soft_b = _soften(a), _soften(b)
+    grey_a = cv2.cvtColor(soft_a, cv2.COLOR_BGR2GRAY)
+    grey_b = cv2.cvtColor(soft_b, cv2.COLOR_BGR2GRAY)
+    height, width = grey_a.shape
+    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
+    raw = distance(soft_a[inner], soft_b[inner])
+    (dx, dy), _ = cv2.phaseCorrelate(grey_a, grey_b)
+    if np.hypot(dx, dy) > max_shift * width:
+        return raw
+    # Each frame moves half way, so that both are resampled alike: moving one frame only
+    # blurs it against the other, which on a detailed texture leaves a change of its own.
+    forward = np.float32([[1, 0, dx / 2], [0, 1, dy / 2]])
+    backward = np.float32([[1, 0, -dx / 2], [0, 1, -dy / 2]])
+    moved_a = cv2.warpAffine(soft_a, forward, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    moved_b = cv2.warpAffine(soft_b, backward, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    return min(raw, distance(moved_a[inner], moved_b[inner]))
+
+
+def _soften(frame: np.ndarray) -> np.ndarray:
+    """A Gaussian blur of one tiny pixel: what a sub-pixel error of the shift leaves fades,
+    a change of what the picture shows stays (it spans many pixels)."""
+    return cv2.GaussianBlur(frame, (5, 5), 1.0)
+
+
+def _gain_field_design(height: int, width: int) -> np.ndarray:
+    """Columns 1, x, y, x^2, y^2, xy over a (height, width) grid, x and y in [-1, 1]."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    x, y = (2 * xx / max(width - 1, 1) - 1).ravel(), (2 * yy / max(height - 1, 1) - 1).ravel()
+    return np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
+
+
+def relit(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
+    """How well ``after`` is ``before`` under a smooth change of light (a lamp, lit or not).
+
+    Fits ``after ~ field(x, y) * before + offset`` by least squares on the grey images, the
+    field a quadratic in x and y (a lamp lighting one part of the picture more), leaving out
+    pixels black in both. Returns (2nd and 98th percentile of the field's gain over the
+    picture, share of the mean absolute change the fit leaves). A lamp switched on brightens
+    every part (both percentiles above 1), one switched off darkens every part, and the fit
+    leaves little; a cut to another picture fits gains near 0 or of both signs and leaves much.
+    """
+    x, y = before.mean(axis=2), after.mean(axis=2)
+    field = _gain_field_design(*x.shape)
+    x, y = x.ravel(), y.ravel()
+    lit = (x > BLACK_LEVEL) | (y > BLACK_LEVEL)
+    if lit.sum() < 16:
+        return 1.0, 1.0, 1.0
+    x, y, field = x[lit], y[lit], field[lit]
+    design = np.concatenate([field * x[:, None], np.ones((len(x), 1), np.float32)], axis=1)
+    coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+    change = max(float(np.abs(y - x).mean()), 1e-6)
+    left = float(np.abs(y - design @ coefficients).mean()) / change
+    low, high = np.percentile(field @ coefficients[:-1], [2, 98])
+    return float(low), float(high), left
+
+
+def global_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(dx, dy) in pixels that moves tiny frame ``a`` onto ``b``: phase correlation of the greys."""
+    grey_a = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
+    grey_b = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
+    (dx, dy), _ = cv2.phaseCorrelate(grey_a, grey_b)
+    return float(dx), float(dy)

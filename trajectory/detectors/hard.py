@@ -8,23 +8,35 @@ two greyscale shots. A second source of candidates is a jump on our own 1/4-size
 (cuts between framings of a low-contrast texture, which the detector's score misses). A
 candidate still is no cut when
 
-- on our own 1/4-size copies the change at the cut is not at least twice the median change
-  between the frames around it (the detector's ratio can be fooled by a dip in its neighbours,
-  at the end of a dissolve);
-- the picture comes back: a frame after the change matches a frame before it (a flash of 1-3
-  bright frames, a person crossing close to the lens);
-- the same picture got brighter: a least-squares gain and offset map the frame before onto the
-  frame after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on;
-  a cut to an unrelated picture fits a gain near 0);
+- with small camera moves undone (:func:`~trajectory.detectors.base.compensated_distance`: phase
+  correlation of softened 1/4-size copies, shifts up to 8% of the width), the change at the cut
+  is not at least twice the median change around it and ``NOISE_LEVEL``, or the move explains
+  more than half of it (handheld shake and pans over detailed textures; the detector's ratio can
+  also be fooled by a dip in its neighbours at the end of a dissolve). Jump candidates are
+  found on the same compensated changes;
+- the picture comes back: a frame after the change matches a frame before it, as is or with
+  camera moves undone (a flash of 1-3 bright frames, a person crossing close to the lens, a
+  jolt of the camera);
+- the same picture got brighter: a least-squares gain and offset map the frame 3 before onto
+  the frame 3 after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on
+  over a few frames; a cut to an unrelated picture fits a gain near 0);
+- only the light changed between the two frames: a smooth (quadratic) gain field times the
+  frame before, plus an offset, leaves under 30% of the change, and the field brightens every
+  part of the picture by 1.1-4x or darkens every part to 1/4-1/1.1 (a lamp switched on or off,
+  at once, over the whole picture or lighting one part more; another picture fits a field near
+  0 or of both signs);
 - the camera swung: the change is spread over the frames next to the jump (a neighbouring step
-  at least ``SWING_SPREAD`` of it, where a cut's neighbours change as little as the shot) and
-  a global shift of the frame ``CHECK_FRAMES`` before explains the frame as many after (a whip
-  pan: a motion-blurred swing that lands on the same place).
+  at least ``SWING_SPREAD`` of it that is no slow pan: still that large with small moves undone,
+  or a shift of ``SWING_MIN_SHIFT`` of the width) and either a global shift of the frame
+  ``CHECK_FRAMES`` before explains the frame as many after, or the steps into and out of the
+  jump both shift the picture one way (a whip pan, horizontal, vertical or diagonal, that may
+  also zoom).
 """
 
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from fractions import Fraction
 
 import numpy as np
@@ -35,7 +47,10 @@ from trajectory.detectors.base import (
     Cut,
     Detector,
     TinyFrames,
+    compensated_distance,
     distance,
+    global_shift,
+    relit,
     rescaling,
     shifted_share,
 )
@@ -50,11 +65,16 @@ CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at mos
 JUMP_MIN = 3.0  # levels: a jump on the 1/4-size copies that may be a cut the detector missed
 JUMP_RATIO = 4.0  # ... when it is this many times the median change of the 10 frames around it
 STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change around it
+NOISE_LEVEL = 1.0  # levels: a smaller mean change is grain and coding noise (cuts into stills ~2)
+SHAKE_LEFT = 0.5  # ... and undoing a small camera move leaves at least half of it (shake ~0.1)
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
+RELIT_GAIN = 1.1  # a lamp changes every part's exposure between two frames by 10% or more
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
+SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this share of the width
+# one way (a slow pan moves it under 1% a frame, a still shot's cut neighbours not at all)
 
 
 class HardCutDetector(Detector):
@@ -80,9 +100,12 @@ class HardCutDetector(Detector):
         else:
             self._detector = AdaptiveDetector(min_scene_len=float(min_shot_s))
         self._frames = TinyFrames(4 * CHECK_FRAMES + 12)
+        # Change from frame i - 1 to frame i once a small camera move is undone, for the frames held
+        self._steps: deque[float] = deque(maxlen=self._frames.capacity)
         self._times: list[float] = []  # recent frame times, for time -> frame index
         self._pending: list[int] = []  # frame indices of cuts waiting for their check
         self._last: FrameTimecode | None = None
+        self._last_cut = -1  # frame index of the last cut reported (two candidates may name it)
         self.latency_frames = self._detector.window_width + CHECK_FRAMES + 1
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
@@ -91,6 +114,10 @@ class HardCutDetector(Detector):
         if not self._checked:
             return [Cut(tc.seconds, "hard") for tc in found]
         self._frames.add(time_s, frame)
+        newest = self._frames.count - 1
+        previous = self._frames[newest - 1] if self._frames.has(newest - 1) else None
+        moved = 0.0 if previous is None else compensated_distance(previous, self._frames[newest])
+        self._steps.append(moved)
         self._times.append(time_s)
         del self._times[: -4 * CHECK_FRAMES - 8]
         for tc in found:
@@ -110,16 +137,17 @@ class HardCutDetector(Detector):
         index = frames.count - 1 - CHECK_FRAMES
         if not frames.has(index - CHECK_FRAMES - 1):
             return
-        steps = [
-            distance(frames[i - 1], frames[i])
-            for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)
-        ]
+        steps = [self._step(i) for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)]
         jump = steps.pop(CHECK_FRAMES)
         # Against its two neighbours too: a whip pan's blurred swing changes several frames.
         usual = max(float(np.median(steps)), steps[CHECK_FRAMES - 1], steps[CHECK_FRAMES])
         standing_out = jump >= JUMP_MIN and jump >= JUMP_RATIO * usual
         if standing_out and index not in self._pending:
             bisect.insort(self._pending, index)
+
+    def _step(self, index: int) -> float:
+        """The change into frame ``index`` with camera shake and pans undone (levels)."""
+        return self._steps[index - (self._frames.count - len(self._steps))]
 
     def post_process(self) -> list[Cut]:
         if self._last is None:
@@ -133,8 +161,9 @@ class HardCutDetector(Detector):
         cuts = []
         while self._pending and (final or self._frames.count > self._pending[0] + CHECK_FRAMES):
             index = self._jump_near(self._pending.pop(0))
-            if index is not None and self._is_cut(index):
+            if index is not None and index != self._last_cut and self._is_cut(index):
                 cuts.append(Cut(self._frames.time(index), "hard"))
+                self._last_cut = index
         return cuts
 
     def _jump_near(self, index: int) -> int | None:
@@ -156,28 +185,104 @@ class HardCutDetector(Detector):
         frames = self._frames
         before = [frames[i] for i in range(index - CHECK_FRAMES, index) if frames.has(i)]
         after = [frames[i] for i in range(index, index + CHECK_FRAMES + 1) if frames.has(i)]
-        if len(before) < 3 or len(after) < 4:
-            return True
+        if len(before) < 3 or len(after) < 4:  # at an end of the video: what can be checked
+            return len(before) < 2 or len(after) < 2 or self._stands_out(index)
         jump = distance(before[-1], after[0])
-        steps = [distance(x, y) for x, y in zip(before + after, (before + after)[1:])]
-        steps.remove(jump)
-        if jump < STANDOUT * float(np.median(steps)):  # no jump on our copies: noise upstream
+        if not self._stands_out(index):
             return False
         closest = min(distance(b, a) for b in before for a in after)
-        if closest < RETURN_SHARE * jump:
+        if closest < RETURN_SHARE * jump or self._shakes_back(before, after, index):
             return False
         gain, left = rescaling(frames[index - 3], frames[index + 3])
         if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
             return False
+        if self._is_relit(index):
+            return False
         return not self._is_swing(index, jump)
+
+    def _shakes_back(self, before: list, after: list, index: int) -> bool:
+        """Whether, camera moves undone, a frame after the jump matches one before it.
+
+        A jolt of a handheld camera is undone a frame or two later: the frames around it are
+        closer than ``RETURN_SHARE`` of the jump (both with camera moves undone). Only the
+        frames next to the jump are compared: a cut's frames far apart differ anyway.
+        """
+        moved_jump = self._step(index)
+        pairs = [(b, a) for b in before[-2:] for a in after[1:3]]
+        closest = min(compensated_distance(b, a) for b, a in pairs)
+        return closest < RETURN_SHARE * moved_jump
+
+    def _stands_out(self, index: int) -> bool:
+        """Whether the change at ``index`` is ``STANDOUT`` times the median change around it.
+
+        And at least ``NOISE_LEVEL`` (in a still, dark shot the changes around are all noise).
+        Both with camera moves undone: the detector's ratio can be fooled by a dip in its
+        neighbours (at the end of a dissolve) or by handheld shake over a detailed texture.
+        And the move must not explain the jump: undoing it leaves at least ``SHAKE_LEFT`` of
+        the change (a cut's frames do not line up under any small shift).
+        """
+        frames = self._frames
+        around = [
+            self._step(i)
+            for i in range(index - CHECK_FRAMES + 1, index + CHECK_FRAMES + 1)
+            if i != index and frames.has(i) and frames.has(i - 1)
+        ]
+        moved_jump = self._step(index)
+        unmoved = compensated_distance(frames[index - 1], frames[index], max_shift=0.0)
+        return moved_jump >= max(STANDOUT * float(np.median(around)), NOISE_LEVEL) and (
+            moved_jump >= SHAKE_LEFT * unmoved
+        )
+
+    def _is_relit(self, index: int) -> bool:
+        """Whether only the light changed at ``index``: a lamp switched on or off, anywhere.
+
+        The frame is the one before under a smooth gain field (``relit``) that leaves under
+        ``LAMP_RESIDUAL`` of the change and brightens (or darkens) every part of the picture by
+        ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times: another picture fits a field near 0 or of
+        both signs.
+        """
+        low, high, left = relit(self._frames[index - 1], self._frames[index])
+        brighter = low >= RELIT_GAIN and high <= LAMP_GAIN[1]
+        darker = 1 / LAMP_GAIN[1] <= low and high <= 1 / RELIT_GAIN
+        return (brighter or darker) and left < LAMP_RESIDUAL
 
     def _is_swing(self, index: int, jump: float) -> bool:
         """Whether the jump at ``index`` is the middle of a whip pan (see the module docstring)."""
         frames = self._frames
         if not (frames.has(index - CHECK_FRAMES) and frames.has(index + CHECK_FRAMES)):
             return False
-        neighbours = [distance(frames[i - 1], frames[i]) for i in (index - 1, index + 1)]
-        if max(neighbours) < SWING_SPREAD * jump:
+        if not any(self._swings_at(i, index, jump) for i in (index - 1, index + 1)):
             return False
         swung = shifted_share(frames[index - CHECK_FRAMES], frames[index + CHECK_FRAMES])
-        return swung < SWING_SHIFT_LEFT
+        return swung < SWING_SHIFT_LEFT or self._moves_one_way(index)
+
+    def _swings_at(self, step: int, index: int, jump: float) -> bool:
+        """Whether the step into frame ``step`` next to the jump is part of a fast swing.
+
+        It changes the picture ``SWING_SPREAD`` of the jump, and not as a slow pan does: it
+        still changes it that much with small camera moves undone, or it shifts the picture
+        ``SWING_MIN_SHIFT`` of the width or more. (A slow pan over a detailed texture changes
+        every frame a lot, and a cut in it must stay a cut.)
+        """
+        frames = self._frames
+        if distance(frames[step - 1], frames[step]) < SWING_SPREAD * jump:
+            return False
+        if self._step(step) >= SWING_SPREAD * self._step(index):
+            return True
+        shift = global_shift(frames[step - 1], frames[step])
+        return float(np.hypot(*shift)) >= SWING_MIN_SHIFT * frames[step].shape[1]
+
+    def _moves_one_way(self, index: int) -> bool:
+        """Whether the camera moves fast the same way into and out of the jump at ``index``.
+
+        The steps before and after a whip pan's middle are themselves global shifts of at
+        least ``SWING_MIN_SHIFT`` of the width, in directions less than 60 degrees apart (the
+        swing may also zoom, which a shift over the whole swing cannot explain).
+        """
+        frames = self._frames
+        width = frames[index].shape[1]
+        shifts = [global_shift(frames[i - 1], frames[i]) for i in (index - 1, index + 1)]
+        if min(float(np.hypot(*shift)) for shift in shifts) < SWING_MIN_SHIFT * width:
+            return False
+        (ax, ay), (bx, by) = shifts
+        return (ax * bx + ay * by) / (np.hypot(ax, ay) * np.hypot(bx, by)) > 0.5

@@ -1,0 +1,51 @@
+"""Harsh distractors make no hard cut or fade; hard cuts under handheld shake are kept.
+
+Clips from ``benchmarks/distractors.py`` (its docstring lists the profiles: full-white and
+decaying flashes, instant and local lamps switched on or off, fast whip pans in any direction
+over detailed or smooth places, handheld shake, colour grain), fed to the hard-cut and fade
+detectors. The seeds (900-903) differ from those that chose the detectors' parameters (1-60).
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import distractors  # noqa: E402
+
+from trajectory.detectors.fade import FadeDetector  # noqa: E402
+from trajectory.detectors.hard import HardCutDetector  # noqa: E402
+
+SEEDS = range(900, 904)
+
+
+def cut_frames(kind: str, seed: int) -> tuple[list[int], dict]:
+    """Frames where the hard-cut and fade detectors cut in the clip, and the clip's plan."""
+    clip = distractors.plan_clip(kind, seed)
+    rate = Fraction(distractors.FPS)
+    detectors = [HardCutDetector(rate, 0.6), FadeDetector(rate, 0.6)]
+    cuts = []
+    for k, frame in enumerate(distractors.render(clip)):
+        for detector in detectors:
+            cuts += detector.process_frame(k / distractors.FPS, frame)
+    for detector in detectors:
+        cuts += detector.post_process()
+    return sorted(round(c.time_s * distractors.FPS) for c in cuts), clip
+
+
+@pytest.mark.parametrize("kind", ["flash", "lamp_on", "lamp_off", "whip"])
+def test_distractor_makes_no_cut(kind):
+    for seed in SEEDS:
+        cuts, clip = cut_frames(kind, seed)
+        assert cuts == [], (seed, clip)
+
+
+def test_cut_to_another_framing_of_the_same_place_is_kept():
+    for seed in SEEDS:
+        cuts, clip = cut_frames("cut", seed)
+        assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (seed, cuts, clip)
