@@ -85,19 +85,6 @@ def view(canvas: np.ndarray, centre: np.ndarray, zoom: float) -> np.ndarray:
     return cv2.warpAffine(canvas, matrix, PICTURE, borderMode=cv2.BORDER_REFLECT)
 
 
-def motion_blur(frame: np.ndarray, step: np.ndarray) -> np.ndarray:
-    """Blurs along the step (pixels, (dx, dy)) with a line kernel as long as the step."""
-    length = int(np.hypot(*step))
-    if length < 3:
-        return frame
-    kernel = np.zeros((length, length), np.float32)
-    direction = step / np.hypot(*step)
-    for t in np.linspace(-0.5, 0.5, 2 * length):
-        x, y = (length - 1) / 2 + t * (length - 1) * direction
-        kernel[int(round(y)), int(round(x))] = 1.0
-    return cv2.filter2D(frame, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
-
-
 def plan_clip(kind: str, seed: int) -> dict:
     """Random parameters of one clip (camera, grain, and the event's profile)."""
     rng = np.random.default_rng([seed, KINDS.index(kind), 7])
@@ -190,7 +177,9 @@ def render(clip: dict) -> list[np.ndarray]:
         if clip["kind"] == "whip":
             ch, cw = canvas.shape[:2]
             step = (clip["swing"] * (swing_share(clip, k + 1) - swing_share(clip, k))) * [cw, ch]
-            frame = motion_blur(frame, step * PICTURE[0] / (cw * zoom) * clip["blur"])
+            frame = structure_films.motion_blur(
+                frame, step * PICTURE[0] / (cw * zoom) * clip["blur"]
+            )
         picture = light(clip, frame.astype(np.float32), k)
         channels = 3 if clip["colour_grain"] else 1
         picture = picture + rng.normal(0, clip["grain"], (*picture.shape[:2], channels))

@@ -323,6 +323,19 @@ def _place_events(shots: list[dict], scenes: list[dict], rng, fps: float) -> Non
 # --- rendering --------------------------------------------------------------------------------
 
 
+def motion_blur(frame: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Blurs along the step (pixels, (dx, dy)) with a line kernel as long as the step."""
+    length = int(np.hypot(*step))
+    if length < 3:
+        return frame
+    kernel = np.zeros((length, length), np.float32)
+    direction = step / np.hypot(*step)
+    for t in np.linspace(-0.5, 0.5, 2 * length):
+        x, y = (length - 1) / 2 + t * (length - 1) * direction
+        kernel[int(round(y)), int(round(x))] = 1.0
+    return cv2.filter2D(frame, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+
+
 def _whip_offset(event: dict, k: int) -> float:
     """Horizontal camera offset (canvas fraction) k frames into the shot: a smooth swing."""
     t = np.clip((k - event["at"] + 1) / (event["length"] + 1), 0.0, 1.0)
@@ -370,23 +383,35 @@ def _light(frame: np.ndarray, shot: dict, k: int) -> np.ndarray:
     return frame
 
 
-def _transition_frame(shots, scenes, canvases, n: int, size) -> np.ndarray | None:
-    """Frame n if it lies inside a dissolve or fade, else None."""
+def linear(t: float) -> float:
+    """A dissolve's mixing weight at its fraction ``t`` of the way through: a straight line."""
+    return t
+
+
+def _transition_frame(
+    shots, scenes, canvases, n: int, size, render=None, mix_curve=linear
+) -> np.ndarray | None:
+    """Frame n if it lies inside a dissolve or fade, else None.
+
+    ``render(canvas, scene, shot, k, size)`` draws frame k of a shot (default: this module's
+    camera); ``mix_curve`` maps the dissolve's progress in (0, 1) to the incoming shot's weight.
+    """
+    render = render or _render_shot
     for i, shot in enumerate(shots[1:], start=1):
         enter = shot["enter"]
         first = shot["start"] - enter["frames"] // 2
         if not enter["frames"] or not first <= n < first + enter["frames"]:
             continue
         prev = shots[i - 1]
-        out_frame = _render_shot(
+        out_frame = render(
             canvases[prev["scene"]], scenes[prev["scene"]], prev, n - prev["start"], size
         )
-        in_frame = _render_shot(
+        in_frame = render(
             canvases[shot["scene"]], scenes[shot["scene"]], shot, n - shot["start"], size
         )
         j = n - first
         if enter["kind"] == "dissolve":
-            alpha = (j + 1) / (enter["frames"] + 1)
+            alpha = mix_curve((j + 1) / (enter["frames"] + 1))
             return cv2.addWeighted(out_frame, 1 - alpha, in_frame, alpha, 0)
         ramp, hold = enter["ramp"], enter["hold"]
         if j < ramp:  # fade-out: its last frame is fully black
@@ -439,13 +464,14 @@ def _frames(spec: StructureSpec, plan: dict):
         yield frame
 
 
-def _encode(spec: StructureSpec, plan: dict, path: Path) -> None:
+def encode(spec: StructureSpec, frames, path: Path) -> None:
+    """Encodes RGB frames (an iterable of (H, W, 3) uint8) to an H.264 MP4, deterministically."""
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=spec.rate)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         stream.codec_context.time_base = 1 / spec.rate
         stream.options = {"crf": str(spec.crf), "preset": spec.preset, "threads": str(X264_THREADS)}
-        for n, rgb in enumerate(_frames(spec, plan)):
+        for n, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = n, 1 / spec.rate
             container.mux(stream.encode(frame))
@@ -544,7 +570,7 @@ def make_film(spec: StructureSpec, path: str | Path) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     plan = plan_film(spec)
     partial = path.with_name(f".{path.stem}.partial.mp4")
-    _encode(spec, plan, partial)
+    encode(spec, _frames(spec, plan), partial)
     truth = truth_of(spec, plan)
     truth["video"] = path.name
     truth_path = path.with_suffix(".truth.json")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import structure_films as base
@@ -192,19 +191,6 @@ def _shake_offset(shot: dict, k: int) -> np.ndarray:
     return np.array([x, y])
 
 
-def _directional_blur(frame: np.ndarray, step: np.ndarray) -> np.ndarray:
-    length = int(np.hypot(*step))
-    if length < 3:
-        return frame
-    kernel = np.zeros((length, length), np.float32)
-    direction = step / np.hypot(*step)
-    for r in np.linspace(-(length - 1) / 2, (length - 1) / 2, 2 * length):
-        x = int(round((length - 1) / 2 + r * direction[0]))
-        y = int(round((length - 1) / 2 + r * direction[1]))
-        kernel[y, x] = 1
-    return cv2.filter2D(frame, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
-
-
 def _render_shot(canvas, scene: dict, shot: dict, k: int, size) -> np.ndarray:
     width, height = size
     position = scene["positions"][shot["position"]]
@@ -227,7 +213,7 @@ def _render_shot(canvas, scene: dict, shot: dict, k: int, size) -> np.ndarray:
     )
     for event in whips:
         step = (_whip_offset(event, k + 1) - _whip_offset(event, k)) * np.array([cw, ch]) * scale
-        frame = _directional_blur(frame, step)
+        frame = base.motion_blur(frame, step)
     return _light(frame, shot, k)
 
 
@@ -256,31 +242,9 @@ def _light(frame: np.ndarray, shot: dict, k: int) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def _transition_frame(shots, scenes, canvases, n: int, size) -> np.ndarray | None:
-    for i, shot in enumerate(shots[1:], start=1):
-        enter = shot["enter"]
-        first = shot["start"] - enter["frames"] // 2
-        if not enter["frames"] or not first <= n < first + enter["frames"]:
-            continue
-        prev = shots[i - 1]
-        out_frame = _render_shot(
-            canvases[prev["scene"]], scenes[prev["scene"]], prev, n - prev["start"], size
-        )
-        in_frame = _render_shot(
-            canvases[shot["scene"]], scenes[shot["scene"]], shot, n - shot["start"], size
-        )
-        j = n - first
-        if enter["kind"] == "dissolve":
-            t = (j + 1) / (enter["frames"] + 1)
-            alpha = t * t * (3 - 2 * t)  # smoothstep
-            return cv2.addWeighted(out_frame, 1 - alpha, in_frame, alpha, 0)
-        ramp, hold = enter["ramp"], enter["hold"]
-        if j < ramp:
-            return cv2.convertScaleAbs(out_frame, alpha=1 - (j + 1) / ramp)
-        if j < ramp + hold:
-            return np.zeros_like(out_frame)
-        return cv2.convertScaleAbs(in_frame, alpha=(j - ramp - hold + 1) / (ramp + 1))
-    return None
+def smoothstep(t: float) -> float:
+    """An ease-in-out dissolve: slow at both ends, fastest in the middle."""
+    return t * t * (3 - 2 * t)
 
 
 def _frames(spec: base.StructureSpec, plan: dict):
@@ -288,7 +252,9 @@ def _frames(spec: base.StructureSpec, plan: dict):
     canvases = [_canvas(scene["place"], spec, (width, height)) for scene in plan["scenes"]]
     rng = np.random.default_rng([spec.seed, 998])
     for n in range(plan["frames"]):
-        frame = _transition_frame(plan["shots"], plan["scenes"], canvases, n, (width, height))
+        frame = base._transition_frame(
+            plan["shots"], plan["scenes"], canvases, n, (width, height), _render_shot, smoothstep
+        )
         if frame is None:
             shot = next(s for s in plan["shots"] if s["start"] <= n < s["end"])
             scene = plan["scenes"][shot["scene"]]
@@ -301,19 +267,6 @@ def _frames(spec: base.StructureSpec, plan: dict):
         yield full
 
 
-def _encode(spec: base.StructureSpec, plan: dict, path: Path) -> None:
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=spec.rate)
-        stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
-        stream.codec_context.time_base = 1 / spec.rate
-        stream.options = {"crf": str(spec.crf), "preset": spec.preset, "threads": "2"}
-        for n, rgb in enumerate(_frames(spec, plan)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts, frame.time_base = n, 1 / spec.rate
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-
-
 def film(spec: base.StructureSpec, out_dir: Path = OUT_DIR) -> tuple[Path, dict]:
     """The variant film's (video path, truth), made once and cached in ``out_dir``."""
     path = Path(out_dir) / f"{spec.stem}.mp4"
@@ -324,7 +277,7 @@ def film(spec: base.StructureSpec, out_dir: Path = OUT_DIR) -> tuple[Path, dict]
     plan = plan_variant(spec)
     _layout_events(plan, float(spec.rate))
     partial = path.with_name(f".{path.stem}.partial.mp4")
-    _encode(spec, plan, partial)
+    base.encode(spec, _frames(spec, plan), partial)
     truth = base.truth_of(spec, plan)
     width, height, left, top = picture(spec)
     truth.update(video=path.name, style="variant", variant_version=VARIANT_VERSION)

@@ -78,3 +78,29 @@ def test_fast_detectors_on_a_generated_film(tmp_path):
     assert tags["shot_detection"] == {"mode": "fast"}
     kinds = {shot["transition"] for shot in tags["shots"]}
     assert "dissolve" in kinds and "hard" in kinds
+
+
+@pytest.mark.parametrize("seed", [7001, 7002])
+def test_variant_film_truth_is_consistent(seed):
+    """The second-style films keep the truth conventions, with dissolves of any length 8-48."""
+    import structure_variants
+
+    spec = structure_variants.variant_spec(seed)
+    plan = structure_variants.plan_variant(spec)
+    structure_variants._layout_events(plan, float(spec.rate))
+    truth = structure_films.truth_of(spec, plan)
+    shots = truth["shots"]
+    assert shots[0]["start_frame"] == 0 and shots[-1]["end_frame"] == truth["frame_count"]
+    assert [t["frame"] for t in truth["transitions"]] == [s["start_frame"] for s in shots[1:]]
+    for t in truth["transitions"]:
+        assert t["span_frames"][0] <= t["frame"] <= t["span_frames"][1]
+        if t["kind"] == "dissolve":
+            assert 8 <= t["length_frames"] <= 48
+    fps = float(Fraction(truth["fps"]))
+    for event in truth["events"]:
+        assert event["frames"][0] <= event["frames"][1]
+        for t in truth["transitions"]:
+            gap = max(
+                t["span_frames"][0] - event["frames"][1], event["frames"][0] - t["span_frames"][1]
+            )
+            assert gap >= fps - 1
