@@ -342,16 +342,13 @@ def _whip_offset(event: dict, k: int) -> float:
     return float(event["swing"] * (1 - np.cos(np.pi * t)) / 2)
 
 
-def _render_shot(canvas: np.ndarray, scene: dict, shot: dict, k: int, size) -> np.ndarray:
-    """Frame k (may run past either end during a dissolve) of a shot, RGB uint8 picture."""
+def camera_view(canvas: np.ndarray, centre, zoom: float, size) -> tuple[np.ndarray, float]:
+    """What a camera at ``centre`` (canvas fractions) sees of ``zoom`` of the canvas's width.
+
+    Returns the (height, width, 3) picture at ``size`` = (width, height) and its scale
+    (picture pixels per canvas pixel).
+    """
     width, height = size
-    position = scene["positions"][shot["position"]]
-    zoom = float(np.clip(position["zoom"] * (1 + shot["zoom_rate"]) ** k, 0.25, 0.9))
-    centre = position["centre"] + shot["pan"] * k
-    whips = [e for e in shot["events"] if e["kind"] == "whip_pan"]
-    for event in whips:
-        centre = centre + (_whip_offset(event, k), 0.0)
-    centre = np.clip(centre, zoom / 2, 1 - zoom / 2)
     ch, cw = canvas.shape[:2]
     scale = width / (cw * zoom)
     matrix = np.float32(
@@ -363,6 +360,20 @@ def _render_shot(canvas: np.ndarray, scene: dict, shot: dict, k: int, size) -> n
     frame = cv2.warpAffine(
         canvas, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
     )
+    return frame, scale
+
+
+def _render_shot(canvas: np.ndarray, scene: dict, shot: dict, k: int, size) -> np.ndarray:
+    """Frame k (may run past either end during a dissolve) of a shot, RGB uint8 picture."""
+    position = scene["positions"][shot["position"]]
+    zoom = float(np.clip(position["zoom"] * (1 + shot["zoom_rate"]) ** k, 0.25, 0.9))
+    centre = position["centre"] + shot["pan"] * k
+    whips = [e for e in shot["events"] if e["kind"] == "whip_pan"]
+    for event in whips:
+        centre = centre + (_whip_offset(event, k), 0.0)
+    centre = np.clip(centre, zoom / 2, 1 - zoom / 2)
+    frame, scale = camera_view(canvas, centre, zoom, size)
+    cw = canvas.shape[1]
     for event in whips:  # motion blur as long as the swing's step at this frame
         step = abs(_whip_offset(event, k + 1) - _whip_offset(event, k)) * cw * scale
         if step > 2:

@@ -192,7 +192,6 @@ def _shake_offset(shot: dict, k: int) -> np.ndarray:
 
 
 def _render_shot(canvas, scene: dict, shot: dict, k: int, size) -> np.ndarray:
-    width, height = size
     position = scene["positions"][shot["position"]]
     zoom = float(np.clip(position["zoom"] * (1 + shot["zoom_rate"]) ** k, 0.25, 0.9))
     centre = position["centre"] + shot["pan"] * k + _shake_offset(shot, k)
@@ -200,17 +199,8 @@ def _render_shot(canvas, scene: dict, shot: dict, k: int, size) -> np.ndarray:
     for event in whips:
         centre = centre + _whip_offset(event, k)
     centre = np.clip(centre, zoom / 2, 1 - zoom / 2)
+    frame, scale = base.camera_view(canvas, centre, zoom, size)
     ch, cw = canvas.shape[:2]
-    scale = width / (cw * zoom)
-    matrix = np.float32(
-        [
-            [scale, 0, width / 2 - scale * centre[0] * cw],
-            [0, scale, height / 2 - scale * centre[1] * ch],
-        ]
-    )
-    frame = cv2.warpAffine(
-        canvas, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-    )
     for event in whips:
         step = (_whip_offset(event, k + 1) - _whip_offset(event, k)) * np.array([cw, ch]) * scale
         frame = base.motion_blur(frame, step)
