@@ -259,7 +259,15 @@ def plan_film(spec: StructureSpec) -> dict:
         scenes.append(scene)
         total += sum(s["frames"] for s in scene["shots"]) / fps
     deck = _transition_deck(rng, len(scenes) - 1)
-    shots = []
+    shots = join_scenes(scenes, deck, rng, fps)
+    _place_events(shots, scenes, rng, fps)
+    return {"scenes": scenes, "shots": shots, "frames": shots[-1]["end"]}
+
+
+def join_scenes(scenes: list[dict], deck: list[dict], rng, fps: float) -> list[dict]:
+    """The film's shots in order, each scene entered by the next transition of ``deck``,
+    the shots inside a scene joined by hard cuts, laid out in frames (see ``_lay_out``)."""
+    shots: list[dict] = []
     for k, scene in enumerate(scenes):
         for j, shot in enumerate(scene["shots"]):
             shot.update(scene=k, index=len(shots))
@@ -270,8 +278,7 @@ def plan_film(spec: StructureSpec) -> dict:
                 shot["enter"] = {"kind": "hard", "frames": 0}
             shots.append(shot)
     _lay_out(shots, fps)
-    _place_events(shots, scenes, rng, fps)
-    return {"scenes": scenes, "shots": shots, "frames": shots[-1]["end"]}
+    return shots
 
 
 def _lay_out(shots: list[dict], fps: float) -> None:

@@ -120,17 +120,7 @@ def plan_variant(spec: base.StructureSpec) -> dict:
     for entry in deck:
         if entry["kind"] == "dissolve":
             entry["frames"] = int(rng.integers(8, 49))
-    shots = []
-    for k, scene in enumerate(scenes):
-        for j, shot in enumerate(scene["shots"]):
-            shot.update(scene=k, index=len(shots))
-            if j == 0 and k > 0:
-                entry = deck[k - 1]
-                shot["enter"] = base._fade_frames(rng, fps) if entry["kind"] == "fade" else entry
-            elif shots:
-                shot["enter"] = {"kind": "hard", "frames": 0}
-            shots.append(shot)
-    base._lay_out(shots, fps)
+    shots = base.join_scenes(scenes, deck, rng, fps)
     base._place_events(shots, scenes, rng, fps)
     for shot in shots:
         for event in shot["events"]:
