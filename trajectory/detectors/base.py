@@ -65,6 +65,28 @@ def tiny(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
+# The last frame given to ``shared_tiny`` and its tiny copy: every detector of a ShotDetector is
+# fed the same frame object, so the copy is made once a frame, not once a detector. One tuple,
+# assigned at once, so that two threads running detectors never see a frame with another's copy.
+_last_tiny: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def shared_tiny(frame: np.ndarray) -> np.ndarray:
+    """:func:`tiny` of ``frame``, reused when the same frame object was the last one asked for.
+
+    The copy is read-only, since several detectors hold it. A frame must not be written after it
+    was fed to a detector (none is: the decoder makes a new array for every frame).
+    """
+    global _last_tiny
+    last = _last_tiny
+    if last is not None and last[0] is frame:
+        return last[1]
+    copy = tiny(frame)
+    copy.flags.writeable = False
+    _last_tiny = (frame, copy)  # holding the frame keeps its id from being reused
+    return copy
+
+
 def distance(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute difference of two tiny frames, in 8-bit levels."""
     return float(cv2.norm(a, b, cv2.NORM_L1)) / a.size
@@ -142,12 +164,21 @@ class TinyFrames:
         self.capacity = capacity
         self._frames: deque[np.ndarray] = deque(maxlen=capacity)
         self._times: deque[float] = deque(maxlen=capacity)
+        self._softened: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # index -> softened()
         self.count = 0  # frames added so far; the newest has index count - 1
 
     def add(self, time_s: float, frame: np.ndarray) -> None:
-        self._frames.append(tiny(frame))
+        self._frames.append(shared_tiny(frame))
         self._times.append(time_s)
         self.count += 1
+        self._softened.pop(self.count - 1 - self.capacity, None)  # no longer held
+
+    def soft(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`softened` of frame ``index``, made once while the frame is held."""
+        prepared = self._softened.get(index)
+        if prepared is None:
+            prepared = self._softened[index] = softened(self[index])
+        return prepared
 
     def has(self, index: int) -> bool:
         return self.count - len(self._frames) <= index < self.count
@@ -173,11 +204,26 @@ def compensated_distance(a: np.ndarray, b: np.ndarray, max_shift: float = SHAKE_
     Both are compared softened (:func:`_soften`): phase correlation's sub-pixel shift is
     rough on frames this small.
     """
-    # Softened once (blur and shift are both linear, so they commute away from the borders);
-    # grain would pull the shift.
-    soft_a, soft_b = _soften(a), _soften(b)
-    grey_a = cv2.cvtColor(soft_a, cv2.COLOR_BGR2GRAY)
-    grey_b = cv2.cvtColor(soft_b, cv2.COLOR_BGR2GRAY)
+    return aligned_distance(softened(a), softened(b), max_shift)
+
+
+def softened(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(softened tiny frame, its grey image): what :func:`aligned_distance` compares.
+
+    Softened once (blur and shift are both linear, so they commute away from the borders);
+    grain would pull the shift. A detector that compares each frame more than once keeps this.
+    """
+    soft = _soften(frame)
+    return soft, cv2.cvtColor(soft, cv2.COLOR_BGR2GRAY)
+
+
+def aligned_distance(
+    a: tuple[np.ndarray, np.ndarray],
+    b: tuple[np.ndarray, np.ndarray],
+    max_shift: float = SHAKE_MAX,
+) -> float:
+    """:func:`compensated_distance` of two frames given as :func:`softened` gives them."""
+    (soft_a, grey_a), (soft_b, grey_b) = a, b
     height, width = grey_a.shape
     inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
     raw = distance(soft_a[inner], soft_b[inner])

@@ -47,6 +47,7 @@ class FadeDetector(Detector):
         self._last: FrameTimecode | None = None
         self._frames = TinyFrames(KEPT_FRAMES)
         self._darkest: np.ndarray | None = None  # darkest frame of the dark run going on
+        self._darkest_level = 0.0  # ... and its mean level
         self._last_dark: np.ndarray | None = None  # ... of the last dark run that ended
         self.latency_frames = 2
 
@@ -67,9 +68,10 @@ class FadeDetector(Detector):
         """Keeps the tiny copy of the darkest frame of the current (or last) run of dark frames."""
         self._frames.add(time_s, frame)
         newest = self._frames[self._frames.count - 1]
-        if newest.mean() < DARK_LEVEL:
-            if self._darkest is None or newest.mean() < self._darkest.mean():
-                self._darkest = newest
+        level = newest.mean()
+        if level < DARK_LEVEL:
+            if self._darkest is None or level < self._darkest_level:
+                self._darkest, self._darkest_level = newest, level
         elif self._darkest is not None:
             self._last_dark, self._darkest = self._darkest, None
 

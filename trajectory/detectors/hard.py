@@ -39,6 +39,7 @@ import bisect
 from collections import deque
 from fractions import Fraction
 
+import cv2
 import numpy as np
 from scenedetect import AdaptiveDetector, FrameTimecode
 from scenedetect.detectors.content_detector import ContentDetector
@@ -47,7 +48,7 @@ from trajectory.detectors.base import (
     Cut,
     Detector,
     TinyFrames,
-    compensated_distance,
+    aligned_distance,
     distance,
     global_shift,
     relit,
@@ -77,6 +78,39 @@ SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this shar
 # one way (a slow pan moves it under 1% a frame, a still shot's cut neighbours not at all)
 
 
+def _median(values: list[float]) -> float:
+    """``float(np.median(values))``, without numpy's overhead on a dozen numbers."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+class _SaturationLumaDetector(AdaptiveDetector):
+    """``AdaptiveDetector`` that skips the score components of weight 0 (hue, edges).
+
+    PySceneDetect's ``ContentDetector._calculate_frame_score`` computes the hue change even at
+    weight 0 and sums each channel through int32 copies; this computes the same score (the
+    weighted mean of the changes, each an exact integer sum over the pixels divided by their
+    count) with ``cv2.norm``. With a stats manager or edges it leaves the work to PySceneDetect.
+    """
+
+    def _calculate_frame_score(self, timecode: FrameTimecode, frame_img: np.ndarray) -> float:
+        if self.stats_manager is not None or self._weights.delta_edges > 0.0:
+            return super()._calculate_frame_score(timecode, frame_img)
+        hue, sat, lum = cv2.split(cv2.cvtColor(frame_img, cv2.COLOR_BGR2HSV))
+        last, self._last_frame = self._last_frame, ContentDetector._FrameData(hue, sat, lum, None)
+        if last is None:
+            return 0.0
+        pixels = float(hue.shape[0] * hue.shape[1])
+        weighted = 0.0
+        for weight, now, before in zip(
+            self._weights[:3], (hue, sat, lum), (last.hue, last.sat, last.lum)
+        ):
+            if weight != 0.0:  # adding 0 * change leaves PySceneDetect's sum as it is
+                weighted += cv2.norm(now, before, cv2.NORM_L1) / pixels * weight
+        return weighted / sum(abs(weight) for weight in self._weights)
+
+
 class HardCutDetector(Detector):
     """Hard cuts from ``AdaptiveDetector`` and jumps on tiny copies, without flashes and lamps.
 
@@ -91,7 +125,7 @@ class HardCutDetector(Detector):
         self._rate = rate
         self._checked = checked
         if checked:
-            self._detector = AdaptiveDetector(
+            self._detector = _SaturationLumaDetector(
                 adaptive_threshold=ADAPTIVE_THRESHOLD,
                 min_scene_len=float(min_shot_s),
                 min_content_val=MIN_CHANGE,
@@ -115,8 +149,9 @@ class HardCutDetector(Detector):
             return [Cut(tc.seconds, "hard") for tc in found]
         self._frames.add(time_s, frame)
         newest = self._frames.count - 1
-        previous = self._frames[newest - 1] if self._frames.has(newest - 1) else None
-        moved = 0.0 if previous is None else compensated_distance(previous, self._frames[newest])
+        moved = 0.0
+        if self._frames.has(newest - 1):
+            moved = aligned_distance(self._frames.soft(newest - 1), self._frames.soft(newest))
         self._steps.append(moved)
         self._times.append(time_s)
         del self._times[: -4 * CHECK_FRAMES - 8]
@@ -137,10 +172,13 @@ class HardCutDetector(Detector):
         index = frames.count - 1 - CHECK_FRAMES
         if not frames.has(index - CHECK_FRAMES - 1):
             return
+        jump = self._step(index)
+        if jump < JUMP_MIN:  # most frames: no need to look around
+            return
         steps = [self._step(i) for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)]
-        jump = steps.pop(CHECK_FRAMES)
+        del steps[CHECK_FRAMES]
         # Against its two neighbours too: a whip pan's blurred swing changes several frames.
-        usual = max(float(np.median(steps)), steps[CHECK_FRAMES - 1], steps[CHECK_FRAMES])
+        usual = max(_median(steps), steps[CHECK_FRAMES - 1], steps[CHECK_FRAMES])
         standing_out = jump >= JUMP_MIN and jump >= JUMP_RATIO * usual
         if standing_out and index not in self._pending:
             bisect.insort(self._pending, index)
@@ -191,7 +229,7 @@ class HardCutDetector(Detector):
         if not self._stands_out(index):
             return False
         closest = min(distance(b, a) for b in before for a in after)
-        if closest < RETURN_SHARE * jump or self._shakes_back(before, after, index):
+        if closest < RETURN_SHARE * jump or self._shakes_back(index):
             return False
         gain, left = rescaling(frames[index - 3], frames[index + 3])
         if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
@@ -200,16 +238,18 @@ class HardCutDetector(Detector):
             return False
         return not self._is_swing(index, jump)
 
-    def _shakes_back(self, before: list, after: list, index: int) -> bool:
+    def _shakes_back(self, index: int) -> bool:
         """Whether, camera moves undone, a frame after the jump matches one before it.
 
         A jolt of a handheld camera is undone a frame or two later: the frames around it are
         closer than ``RETURN_SHARE`` of the jump (both with camera moves undone). Only the
         frames next to the jump are compared: a cut's frames far apart differ anyway.
         """
+        frames = self._frames
         moved_jump = self._step(index)
-        pairs = [(b, a) for b in before[-2:] for a in after[1:3]]
-        closest = min(compensated_distance(b, a) for b, a in pairs)
+        # before[-2:] and after[1:3]: the held frames run on, so these are their indices
+        pairs = [(b, a) for b in (index - 2, index - 1) for a in (index + 1, index + 2)]
+        closest = min(aligned_distance(frames.soft(b), frames.soft(a)) for b, a in pairs)
         return closest < RETURN_SHARE * moved_jump
 
     def _stands_out(self, index: int) -> bool:
@@ -228,7 +268,7 @@ class HardCutDetector(Detector):
             if i != index and frames.has(i) and frames.has(i - 1)
         ]
         moved_jump = self._step(index)
-        unmoved = compensated_distance(frames[index - 1], frames[index], max_shift=0.0)
+        unmoved = aligned_distance(frames.soft(index - 1), frames.soft(index), max_shift=0.0)
         return moved_jump >= max(STANDOUT * float(np.median(around)), NOISE_LEVEL) and (
             moved_jump >= SHAKE_LEFT * unmoved
         )
