@@ -2,7 +2,7 @@
 
 Synthetic frames (no encoding) at the detection size: smooth colour textures filmed by a camera
 that pans diagonally at about 1 px per frame (a slow move, as in the structure benchmark's films)
-while dissolves of 8, 24 and 48 frames mix them. Texture seeds 930-949 chose no parameter.
+while dissolves of 8, 24 and 48 frames mix them. Texture seeds 930-951 chose no parameter.
 """
 
 from __future__ import annotations
@@ -84,3 +84,41 @@ def distracted_shot(seed: int) -> list[np.ndarray]:
 @pytest.mark.parametrize("seed", [940, 941])
 def test_flash_lamp_and_whip_pan_under_camera_motion_make_no_dissolve(seed):
     assert run(distracted_shot(seed)) == []
+
+
+def soft_texture(seed: int) -> np.ndarray:
+    """A low-contrast colour texture with fine grey detail, three times the frame size (BGR)."""
+    rng = np.random.default_rng(seed)
+    layout = rng.normal(0, 1, (27, 48, 3)).astype(np.float32)
+    layout = cv2.resize(layout, (SIZE[0] * 3, SIZE[1] * 3), interpolation=cv2.INTER_CUBIC)
+    detail = cv2.GaussianBlur(
+        rng.normal(0, 1, (SIZE[1] * 3, SIZE[0] * 3)).astype(np.float32), (0, 0), 3
+    )
+    base = rng.uniform(80, 170, 3).astype(np.float32)
+    return np.clip(base + 8 * layout + 30 * detail[..., None], 0, 255).astype(np.uint8)
+
+
+def spot_lamp_switched_off(seed: int, at: int = 60) -> list[np.ndarray]:
+    """A slow pan over a soft place whose lamp goes off over 5 frames from ``at``.
+
+    The lamp lit a soft disc fully and the rest by half; off, the picture keeps 35% of its
+    light. A global gain and offset fit the change poorly (the disc dims more than the rest),
+    so only the smooth gain field tells it from a dissolve to a dark place.
+    """
+    rng = np.random.default_rng(seed)
+    frames = camera(soft_texture(seed), moving(140, (0.6, -0.4)))
+    yy, xx = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
+    cx, cy = rng.uniform(0.25, 0.75) * SIZE[0], rng.uniform(0.25, 0.75) * SIZE[1]
+    disc = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * (0.25 * SIZE[0]) ** 2))[..., None]
+    lit_frames = []
+    for k, frame in enumerate(frames):
+        lit = 1 - float(np.clip((k - at + 1) / 6, 0, 1))
+        gain = 0.35 + 0.65 * lit * (0.5 + 0.5 * disc)
+        grain = rng.normal(0, 3, frame.shape[:2])[..., None]
+        lit_frames.append(np.clip(frame * gain + grain, 0, 255).astype(np.uint8))
+    return lit_frames
+
+
+@pytest.mark.parametrize("seed", [950, 951])
+def test_spot_lamp_switched_off_makes_no_dissolve(seed):
+    assert run(spot_lamp_switched_off(seed)) == []

@@ -15,9 +15,12 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   copies or on 16x9 copies (whose layout zooms hardly change). A hard cut or a lamp's quick
   rise inside gives ``a`` of 0 or 1 at 1/4 or 3/4; a flash or a whip pan leaves a large residual;
 - do the ends show two places? Not if the last frame is the first at another exposure (a lamp,
-  a fade: the fade detector's), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one
-  place moved, zoomed or relit; the two places of a dissolve correlate near 0), with the first
-  frame as is or carried on by the measured motion;
+  a fade: the fade detector's) under a light that stays positive all over (a global gain and
+  offset also fit some dissolves between places whose light and dark parts partly coincide;
+  the smooth gain field that fits those turns negative somewhere), nor if its fine detail is
+  the first's under such a light (a spot lamp: ``DETAIL_SAME_MIN``), nor if their 16x9 layouts
+  correlate (``SAME_PICTURE_MAX``: one place moved, zoomed or relit; the two places of a
+  dissolve correlate near 0), with the first frame as is or carried on by the measured motion;
 - is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change)? Steady camera motion does not.
   A side where one step between neighbouring frames makes most of its change holds a nearby
@@ -40,6 +43,7 @@ from trajectory.detectors.base import (
     TinyFrames,
     distance,
     gain_free_distance,
+    relit,
     rescaling,
     shifted_share,
 )
@@ -54,6 +58,9 @@ MOTION_FRAMES = 6  # frames over which each shot's own motion is measured (<= mi
 RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
 RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescaling``)
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
+RELIT_LOW_MIN = 0.0  # a light's gain is positive everywhere: a field turning negative is no lamp
+DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~0.9, two ~0
+DETAIL_SIGMA = 2.0  # tiny pixels: detail is what a Gaussian blur this wide takes away
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
@@ -170,11 +177,46 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
     (which a fade or lamp can spoil, hence both are asked).
     """
     gain, left = rescaling(before, after)
-    if gain > RESCALED_GAIN_MIN and (  # the same picture, with other exposure
-        left < RESCALED_LEFT_MAX or gain_free_distance(before, after) < GAIN_FREE_MIN * chord
+    if (
+        gain > RESCALED_GAIN_MIN  # the same picture, with other exposure
+        and (left < RESCALED_LEFT_MAX or gain_free_distance(before, after) < GAIN_FREE_MIN * chord)
+        and _lit_everywhere(before, after)
     ):
         return True
+    if _detail_correlation(before, after) > DETAIL_SAME_MIN and _lit_everywhere(before, after):
+        return True  # the place's detail under a light that varies across it (a spot lamp)
     return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
+
+
+def _lit_everywhere(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether a smooth gain field of ``before`` that makes ``after`` is positive all over.
+
+    A lamp or a fade scales every part of the picture by a positive gain (``relit``); a global
+    gain and offset can also fit a dissolve between two places whose light and dark parts
+    partly coincide, but then the smooth field that fits best turns negative somewhere (part
+    of the picture inverted, which no light does).
+    """
+    low, _, _ = relit(before, after)
+    return low > RELIT_LOW_MIN
+
+
+def _detail_correlation(before: np.ndarray, after: np.ndarray) -> float:
+    """Correlation of the two frames' fine grey detail (what a ``DETAIL_SIGMA`` blur removes).
+
+    Over the picture's centre (a carried frame's edges are repeated). A smooth change of light
+    scales the detail but keeps its pattern (near 1); two places' details are unrelated (near
+    0), however their layouts of light and dark happen to match.
+    """
+    details = []
+    for frame in (before, after):
+        grey = frame.mean(axis=2)
+        detail = grey - cv2.GaussianBlur(grey, (0, 0), DETAIL_SIGMA)
+        height, width = detail.shape
+        details.append(detail[height // 8 : height - height // 8, width // 8 : width - width // 8])
+    first, second = details[0].ravel(), details[1].ravel()
+    if first.std() < 1e-6 or second.std() < 1e-6:
+        return 0.0
+    return float(np.corrcoef(first, second)[0, 1])
 
 
 def _outside_share(
