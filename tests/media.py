@@ -35,6 +35,21 @@ def moving_pattern(seed: int) -> Callable[[int, int, int], np.ndarray]:
     return draw
 
 
+def smooth_texture(seed: int, size: tuple[int, int], scale: int) -> np.ndarray:
+    """A smooth random colour texture ``scale`` times ``size`` (width, height), uint8 BGR.
+
+    Colour noise on a grid of 9 x 16 cells per ``scale``, bicubic-upsampled, around a random
+    base colour: detail at every framing, for shot-detector tests that pan over it.
+    """
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, (9 * scale, 16 * scale, 3)).astype(np.float32)
+    noise = cv2.resize(noise, (size[0] * scale, size[1] * scale), interpolation=cv2.INTER_CUBIC)
+    base = rng.uniform(60, 190, 3).astype(np.float32)
+    return np.clip(base + 45 * noise, 0, 255).astype(np.uint8)
+
+
 def solid(rgb: Sequence[int]) -> Callable[[int, int, int], np.ndarray]:
     def draw(i: int, width: int, height: int) -> np.ndarray:
         return np.full((height, width, 3), rgb, dtype=np.uint8)

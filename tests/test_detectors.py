@@ -13,6 +13,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
+from media import smooth_texture
 
 from trajectory.detectors.fade import FadeDetector
 from trajectory.detectors.gradual import DissolveDetector
@@ -24,12 +25,8 @@ SIZE = (256, 144)
 
 
 def texture(seed: int) -> np.ndarray:
-    """A smooth random colour texture twice the frame size, uint8 BGR (288, 512, 3)."""
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(0, 1, (18, 32, 3)).astype(np.float32)
-    noise = cv2.resize(noise, (SIZE[0] * 2, SIZE[1] * 2), interpolation=cv2.INTER_CUBIC)
-    base = rng.uniform(60, 190, 3).astype(np.float32)
-    return np.clip(base + 45 * noise, 0, 255).astype(np.uint8)
+    """A smooth random colour texture twice the frame size, uint8 BGR."""
+    return smooth_texture(seed, SIZE, 2)
 
 
 def pan(canvas: np.ndarray, count: int, speed: float = 0.3, start: float = 0.0) -> list:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from media import smooth_texture
 
 from trajectory.detectors.gradual import DissolveDetector
 
@@ -18,12 +19,8 @@ SIZE = (256, 144)
 
 
 def texture(seed: int) -> np.ndarray:
-    """A smooth random colour texture three times the frame size, uint8 BGR (432, 768, 3)."""
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(0, 1, (27, 48, 3)).astype(np.float32)
-    noise = cv2.resize(noise, (SIZE[0] * 3, SIZE[1] * 3), interpolation=cv2.INTER_CUBIC)
-    base = rng.uniform(60, 190, 3).astype(np.float32)
-    return np.clip(base + 45 * noise, 0, 255).astype(np.uint8)
+    """A smooth random colour texture three times the frame size, uint8 BGR."""
+    return smooth_texture(seed, SIZE, 3)
 
 
 def camera(canvas: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
