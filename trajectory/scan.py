@@ -121,12 +121,19 @@ class FilmScan:
         )
 
     def run(self) -> None:
+        # The detectors make dozens of OpenCV calls a frame on images of a few thousand pixels,
+        # where handing rows to OpenCV's thread pool costs more CPU than it saves (README). The
+        # setting is process-wide: the earlier one is restored when the pass ends.
+        cv2_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
         try:
             self._read_all()
             self._put(None)
         except BaseException as error:  # handed to the consumer, which re-raises it
             if not isinstance(error, Stopped):
                 self._put(error)
+        finally:
+            cv2.setNumThreads(cv2_threads)
 
     def _put(self, item) -> None:
         while not self.stop.is_set():
