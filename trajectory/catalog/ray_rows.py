@@ -98,13 +98,6 @@ def take_rows(
     return ended
 
 
-def _to_score(scanned: ScannedFilm, settings: Settings) -> set[int]:
-    """Sample ids whose scores must come from the actors: all but those its score log had."""
-    if not settings.input_size:
-        return set()
-    return {sample.id for sample in scanned.outcome.samples} - scanned.reused.keys()
-
-
 def _add_scores(
     film: FilmInFlight,
     samples: np.ndarray,
