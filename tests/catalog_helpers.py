@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -119,3 +121,26 @@ def done_count(catalog: Path) -> int:
             db.close()
     except sqlite3.Error:
         return 0
+
+
+def kill_after_first_film(
+    args: list[str], catalog: Path, run_env: dict | None = None, timeout: float = 240
+) -> tuple[int, list]:
+    """Starts ``trajectory catalog ARGS``, SIGKILLs the driver as soon as one film is done.
+
+    Returns the films done by then and the driver's child processes at the kill (the decoders).
+    """
+    import psutil
+
+    process = subprocess.Popen(catalog_command(*args), cwd=ROOT, env=run_env or env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + timeout
+        while done_count(catalog) == 0 and process.poll() is None:
+            assert time.monotonic() < deadline, "the catalogue run made no progress"
+            time.sleep(0.02)
+        children = psutil.Process(process.pid).children(recursive=True)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait()
+    return done_count(catalog), children

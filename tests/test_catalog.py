@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
 from catalog_helpers import (
-    ROOT,
     assert_same_outputs,
-    catalog_command,
-    done_count,
-    env,
     film_folders,
+    kill_after_first_film,
     make_library,
     run_catalog,
 )
@@ -45,24 +39,6 @@ def _rows(catalog: Path) -> list[sqlite3.Row]:
         db.close()
 
 
-def _kill_after_first_film(args: list[str], catalog: Path) -> tuple[int, list]:
-    """Starts a run, SIGKILLs the driver as soon as one film is done.
-
-    Returns the films done by then and the driver's child processes (the decoders)."""
-    process = subprocess.Popen(catalog_command(*args), cwd=ROOT, env=env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 240
-        while done_count(catalog) == 0 and process.poll() is None:
-            assert time.monotonic() < deadline, "the catalogue run made no progress"
-            time.sleep(0.02)
-        children = psutil.Process(process.pid).children(recursive=True)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait()
-    return done_count(catalog), children
-
-
 def test_catalogue_resumes_after_sigkill(tmp_path, tiny_checkpoint):
     library = tmp_path / "library"
     good = make_library(library)
@@ -78,7 +54,7 @@ def test_catalogue_resumes_after_sigkill(tmp_path, tiny_checkpoint):
 
     catalog = tmp_path / "catalog"
     args = [str(library), "--out", str(catalog), *options]
-    done_at_kill, decoders = _kill_after_first_film(args, catalog)
+    done_at_kill, decoders = kill_after_first_film(args, catalog)
     assert 1 <= done_at_kill < len(good), "the kill did not land mid-way"
     _, alive = psutil.wait_procs(decoders, timeout=30)
     assert not alive, "decoder processes outlived the killed driver"

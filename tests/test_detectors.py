@@ -164,39 +164,37 @@ def test_unknown_mode_is_refused():
         ShotDetector(FPS, mode="psychic")
 
 
-def test_learned_detector_finds_a_cut_and_leaves_the_process_alone(capfd):
-    """TransNetV2's constructor seeds RNGs and flips global torch flags: none of that leaks."""
+def _process_state(torch) -> tuple:
+    """What TransNetV2's constructor is known to change: RNG states, torch flags, warnings."""
     import os
     import random
     import warnings
+
+    return (
+        torch.random.get_rng_state(),
+        np.random.get_state()[1].copy(),
+        random.getstate(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+        os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
+        list(warnings.filters),
+    )
+
+
+def test_learned_detector_finds_a_cut_and_leaves_the_process_alone(capfd):
+    """TransNetV2's constructor seeds RNGs and flips global torch flags: none of that leaks."""
+    import random
 
     torch = pytest.importorskip("torch")
     torch.manual_seed(1234)
     np.random.seed(1234)
     random.seed(1234)
-    before = (
-        torch.random.get_rng_state(),
-        np.random.get_state()[1].copy(),
-        random.getstate(),
-        torch.are_deterministic_algorithms_enabled(),
-        torch.backends.cudnn.deterministic,
-        torch.backends.cudnn.benchmark,
-        os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
-        list(warnings.filters),
-    )
+    before = _process_state(torch)
     from trajectory.detectors.learned import TransNetDetector
 
     detector = TransNetDetector("cpu")
-    after = (
-        torch.random.get_rng_state(),
-        np.random.get_state()[1].copy(),
-        random.getstate(),
-        torch.are_deterministic_algorithms_enabled(),
-        torch.backends.cudnn.deterministic,
-        torch.backends.cudnn.benchmark,
-        os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK"),
-        list(warnings.filters),
-    )
+    after = _process_state(torch)
     assert torch.equal(before[0], after[0]) and (before[1] == after[1]).all()
     assert before[2:] == after[2:]
     assert capfd.readouterr().out == ""

@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,7 +22,12 @@ import pytest
 # `make test` installs the ray extra, so a missing Ray fails here instead of skipping quietly;
 # only `make test-floors` (no extra) leaves this module out.
 import ray
-from catalog_helpers import assert_same_outputs, done_count, write_undecodable
+from catalog_helpers import (
+    assert_same_outputs,
+    catalog_command,
+    kill_after_first_film,
+    write_undecodable,
+)
 from media import Shot, moving_pattern, write_video
 
 from trajectory.catalog.engine import LocalEngine
@@ -218,30 +221,16 @@ def test_a_killed_scoring_actor_is_restarted_and_its_batches_retried(
     _assert_same_catalogue(catalog, local_catalog)
 
 
-def _catalog_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "trajectory", "catalog", *args]
-
-
 def test_a_rerun_after_the_driver_is_killed_resumes(
     ray_instance, library, local_catalog, tiny_checkpoint, tmp_path
 ):
     catalog = tmp_path / "catalog"
     args = [str(library), "--out", str(catalog), "--model", str(tiny_checkpoint), "--fps", "4"]
     args += ["--device", "cpu", "--engine", "ray", "--address", ray_instance]
-    driver = subprocess.Popen(_catalog_command(*args), cwd=ROOT, env=_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while done_count(catalog) == 0 and driver.poll() is None:
-            assert time.monotonic() < deadline, "the Ray catalogue run made no progress"
-            time.sleep(0.02)
-        driver.send_signal(signal.SIGKILL)
-    finally:
-        driver.wait()
-    done_at_kill = done_count(catalog)
+    done_at_kill, _ = kill_after_first_film(args, catalog, _env(), timeout=120)
     assert 1 <= done_at_kill < FILMS, "the kill did not land mid-way"
 
-    rerun = subprocess.run(_catalog_command(*args), cwd=ROOT, env=_env(),
+    rerun = subprocess.run(catalog_command(*args), cwd=ROOT, env=_env(),
                            capture_output=True, text=True, timeout=180)  # fmt: skip
     assert rerun.returncode == EXIT_SOME_FAILED, rerun.stderr
     assert f"{done_at_kill} already done" in rerun.stderr
@@ -257,7 +246,7 @@ def test_without_ray_the_engine_exits_2_naming_the_extra(tmp_path, library):
     env = _env()
     env["PYTHONPATH"] = os.pathsep.join([str(blocker.parent), env["PYTHONPATH"]])
     args = [str(library), "--out", str(tmp_path / "catalog"), "--no-model", "--engine", "ray"]
-    result = subprocess.run(_catalog_command(*args), cwd=ROOT, env=env,
+    result = subprocess.run(catalog_command(*args), cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -268,7 +257,7 @@ def test_without_ray_the_engine_exits_2_naming_the_extra(tmp_path, library):
 def test_a_ray_client_address_is_refused_in_one_line(tmp_path, library):
     args = [str(library), "--out", str(tmp_path / "catalog"), "--no-model", "--engine", "ray"]
     args += ["--address", "ray://head:10001"]
-    result = subprocess.run(_catalog_command(*args), cwd=ROOT, env=_env(),
+    result = subprocess.run(catalog_command(*args), cwd=ROOT, env=_env(),
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.startswith("trajectory: error: --address ray://head:10001: Ray Data")
