@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -135,3 +138,30 @@ def test_zoo_audio_files_are_rejected(zoo, file, problem):
     with pytest.raises(InputError) as raised:
         probe_video(zoo / file)
     assert problem in str(raised.value)
+
+
+def test_a_title_that_is_not_utf8_is_read_without_its_bad_bytes(tmp_path):
+    """Old muxers write Latin-1 titles. The film must analyse, and its title must be the same on
+    every PyAV version: PyAV 19 keeps the bad bytes as lone surrogates, which no UTF-8 file
+    (tags.json, the report) can hold, while earlier versions drop them."""
+    from report_helpers import make_video
+
+    from trajectory.catalog.sources import inspect_container
+
+    path = make_video(tmp_path / "latin1.mp4", seconds=2.0, title="Caf\u00e9 Noir")
+    data = path.read_bytes()
+    assert data.count("Caf\u00e9".encode()) == 1
+    path.write_bytes(data.replace("Caf\u00e9".encode(), b"Caf\xe9\xe9"))  # same length
+
+    assert probe_video(path).title == "Caf Noir"
+    assert inspect_container(str(path))[1] == "Caf Noir"
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "trajectory", "analyze", str(path), "--no-model", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "tags.json").read_text("utf-8"))["video"]["title"] == "Caf Noir"
+    assert "Caf Noir" in (out / "report.html").read_text("utf-8")

@@ -21,6 +21,11 @@ from av.video.reformatter import VideoReformatter
 from trajectory.errors import InputError
 from trajectory.videoinfo import VideoInfo
 
+# Metadata that is not UTF-8 (old muxers, Latin-1 titles) must not make a film unreadable. PyAV
+# before 19 raises on it unless told to ignore the bad bytes; 19 dropped the option and keeps
+# them as lone surrogates instead (see ``container_title``).
+_OPEN_OPTIONS = {"metadata_errors": "ignore"} if int(av.__version__.split(".")[0]) < 19 else {}
+
 __all__ = ["DecodedFrame", "FrameReader", "VideoInfo", "probe_video"]
 
 log = logging.getLogger("trajectory")
@@ -87,9 +92,21 @@ def _open(path: str) -> av.container.InputContainer:
     if os.path.getsize(path) == 0:
         raise InputError(path, "empty file")
     try:
-        return av.open(path, metadata_errors="ignore")
+        return av.open(path, **_OPEN_OPTIONS)
     except av.error.FFmpegError as error:
         raise InputError(path, f"not a readable video ({error.strerror or error})") from None
+
+
+def container_title(container: av.container.InputContainer) -> str | None:
+    """The container's title tag, with bytes that are not UTF-8 dropped, on every PyAV version.
+
+    PyAV 19 hands such bytes over as lone surrogates, which no UTF-8 file (tags.json, the
+    report) can hold; earlier versions, opened with ``metadata_errors="ignore"``, drop them.
+    """
+    title = container.metadata.get("title")
+    if not title:
+        return None
+    return title.encode("utf-8", "surrogateescape").decode("utf-8", "ignore") or None
 
 
 def _video_stream(path: str, container: av.container.InputContainer) -> av.VideoStream:
@@ -165,7 +182,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
             duration_s=_declared_duration(container, stream),
             frame_count=stream.frames or None,
             codec=stream.codec_context.name,
-            title=container.metadata.get("title") or None,
+            title=container_title(container),
         )
 
 

@@ -140,7 +140,7 @@ def inspect_container(path: str) -> tuple[float | None, str | None]:
         if name == "image2" or name.endswith("_pipe") or stream.frames == 1:
             raise InputError(path, f"a still image ({stream.codec_context.name}), not a film")
         duration = video._declared_duration(container, stream)
-        return duration, container.metadata.get("title") or None
+        return duration, video.container_title(container)
 
 
 def identify_all(candidates: list[Candidate]) -> tuple[list[Film], list[Skipped]]:
