@@ -80,7 +80,12 @@ def make_checkpoint(path: Path) -> Path:
 
 
 def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    # this tree first, then whatever the caller's PYTHONPATH holds (dependencies installed with
+    # pip --target, as on a lent GPU machine)
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
 
 
 def _role(cmdline: list[str]) -> str:

@@ -71,7 +71,8 @@ def run_engine(engine: str, library: Path, checkpoint: Path, fps: float) -> dict
         command = [sys.executable, "-m", "trajectory", "catalog", str(library)]
         command += ["--out", folder, "--model", str(checkpoint), "--fps", str(fps)]
         command += ["--engine", engine, "--quiet"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        path = [str(ROOT), os.environ.get("PYTHONPATH")]  # the caller's too (pip --target)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
         cpu = TreeCpu(process.pid)
