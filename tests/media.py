@@ -50,6 +50,22 @@ def smooth_texture(seed: int, size: tuple[int, int], scale: int) -> np.ndarray:
     return np.clip(base + 45 * noise, 0, 255).astype(np.uint8)
 
 
+def colour_gradient(seed: int, size: tuple[int, int], scale: int) -> np.ndarray:
+    """Smooth colour bands ``scale`` times ``size`` (width, height), uint8 BGR: no fine detail.
+
+    Each channel a sine of one oblique direction, a period of 1-3 frame widths, with its own
+    phase (as in the throughput benchmark's film): a sky-like picture in which phase
+    correlation finds no shift.
+    """
+    rng = np.random.default_rng(seed)
+    height, width = size[1] * scale, size[0] * scale
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    a, b = rng.uniform(0, 2 * np.pi, 2)
+    across = xx / rng.uniform(40, 120) + yy / rng.uniform(40, 120)
+    channels = [127 + 120 * np.sin(across + phase) for phase in (a, b, a + b)]
+    return np.clip(np.dstack(channels), 0, 255).astype(np.uint8)
+
+
 def solid(rgb: Sequence[int]) -> Callable[[int, int, int], np.ndarray]:
     def draw(i: int, width: int, height: int) -> np.ndarray:
         return np.full((height, width, 3), rgb, dtype=np.uint8)

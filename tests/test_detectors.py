@@ -13,7 +13,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
-from media import smooth_texture
+from media import colour_gradient, smooth_texture
 
 from trajectory.detectors.fade import FadeDetector
 from trajectory.detectors.gradual import DissolveDetector
@@ -90,6 +90,63 @@ def test_steady_pan_and_a_lamp_make_no_dissolve():
 def test_hard_cut_is_found_at_its_frame():
     frames = pan(texture(908), 50) + pan(texture(909), 50, speed=-0.5, start=100)
     assert run(HardCutDetector(Fraction(FPS), 0.6), frames) == [50]
+
+
+def darkened(canvas: np.ndarray, detail_seed: int | None = None) -> np.ndarray:
+    """The canvas under a smooth darkening field of one sign (0.35 to 0.6 across), with fine
+    grey detail added when ``detail_seed`` is given."""
+    height, width = canvas.shape[:2]
+    field = 0.35 + 0.25 * np.linspace(0, 1, width, dtype=np.float32)[None, :, None]
+    picture = canvas * field
+    if detail_seed is not None:
+        noise = np.random.default_rng(detail_seed).normal(0, 1, (height, width))
+        picture += 25 * cv2.GaussianBlur(noise.astype(np.float32), (0, 0), 1.5)[..., None]
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", [916, 918])
+def test_cut_to_a_darker_picture_with_new_detail_is_a_cut_and_a_lamp_is_not(seed):
+    """A smooth place (colour bands) cut to a picture whose smooth layout is that place under a
+    smooth darkening, plus fine detail: the lamp test's gain field fits it as it fits a lamp
+    switched off (a cut on the throughput benchmark's film was lost so), but no light adds
+    detail that was not there. The same darkening without new detail stays a lamp."""
+    canvas = colour_gradient(seed, SIZE, 2)
+    detector = HardCutDetector(Fraction(FPS), 0.6)
+    cut = pan(canvas, 50) + pan(darkened(canvas, seed + 1), 100)[50:]
+    assert run(detector, cut) == [50]
+    lamp = pan(canvas, 50) + pan(darkened(canvas), 100)[50:]
+    assert run(HardCutDetector(Fraction(FPS), 0.6), lamp) == []
+
+
+def fine_grey_texture(seed: int) -> np.ndarray:
+    """Grey detail a few pixels across (like gravel), three times the frame's height and six
+    times its width, uint8 BGR."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, (SIZE[1] * 3, SIZE[0] * 6)).astype(np.float32)
+    grey = cv2.GaussianBlur(noise, (0, 0), 2.0)
+    grey = np.clip(128 + 60 * grey / grey.std(), 0, 255).astype(np.uint8)
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+
+
+@pytest.mark.parametrize("speed", [20, 40])
+@pytest.mark.parametrize("seed", [990, 991])
+def test_smeared_whip_pan_over_fine_detail_makes_no_cut(seed, speed):
+    """An 8-frame swing at constant speed, each frame blurred along the move: the smeared frames
+    hardly change among themselves, so the swing's start and end are the only large changes,
+    and no shift explains them (the blur removed the detail to match); the frames either side
+    are a sharp picture and its line blur."""
+    canvas = fine_grey_texture(seed)
+    frames, x = [], 40.0
+    for k in range(120):
+        swinging = 50 <= k < 58
+        x += speed if swinging else 0.3
+        frame = cv2.warpAffine(canvas, np.float32([[1, 0, -x], [0, 1, -100]]), SIZE)
+        frames.append(cv2.blur(frame, (speed, 1)) if swinging else frame)
+    detector = ShotDetector(FPS)
+    for k, frame in enumerate(frames):
+        detector.process(k / FPS, frame)
+    detector.finish()
+    assert detector.cuts == []
 
 
 @pytest.mark.parametrize("length", [1, 2, 3])

@@ -157,6 +157,128 @@ def shifted_share(first: np.ndarray, last: np.ndarray) -> float:
     return min(left, raw) / max(raw, 1e-6)
 
 
+# findTransformECC: iterations and the correlation gain under which it stops, and its gradient
+# blur (pixels of the tiny frame); ~1 ms on a 64x36 frame
+_ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
+_ECC_BLUR = 3
+DETAIL_SIGMA = 2.0  # tiny pixels: fine detail is what a Gaussian blur this wide takes away
+
+
+def fine_detail(frame: np.ndarray) -> np.ndarray:
+    """The grey picture's fine detail over its centre (a moved frame's edges are repeated)."""
+    grey = frame.mean(axis=2)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), DETAIL_SIGMA)
+    height, width = detail.shape
+    return detail[height // 8 : height - height // 8, width // 8 : width - width // 8]
+
+
+def warped_share(first: np.ndarray, last: np.ndarray) -> float:
+    """How much of the change from ``first`` to ``last`` an affine warp leaves, in [0, 1].
+
+    The warp (pan, zoom, rotation, shear) is fitted by ECC image alignment (Evangelidis &
+    Psarakis 2008, OpenCV's ``findTransformECC``), which follows the picture's gradients and so
+    also aligns smooth pictures, such as a sky or a colour gradient, whose lack of fine detail
+    leaves phase correlation (:func:`shifted_share`) without a peak. A camera moving a little
+    over one place leaves little (< 0.3); two places leave nearly all of it, and so does a
+    failed fit (a move too large to fit from no move: see :func:`step_shift`).
+    """
+    grey_first, grey_last = _grey32(first), _grey32(last)
+    warp = np.eye(2, 3, dtype=np.float32)
+    try:
+        _, warp = cv2.findTransformECC(
+            grey_last, grey_first, warp, cv2.MOTION_AFFINE, _ECC_CRITERIA, None, _ECC_BLUR
+        )
+    except cv2.error:  # no convergence, or a flat picture: nothing explained
+        return 1.0
+    height, width = grey_first.shape
+    moved = cv2.warpAffine(
+        grey_first,
+        warp,
+        (width, height),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
+    raw = float(np.abs(grey_first - grey_last)[inner].mean())
+    left = float(np.abs(moved - grey_last)[inner].mean())
+    return min(left, raw) / max(raw, 1e-6)
+
+
+def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
+    """The picture's shift (dx, dy pixels) from one frame to the next.
+
+    A global translation fitted to the colour gradients (Lucas & Kanade 1981), on 1/4- and
+    1/2-size copies first and then refined on the frame, so that steps of several pixels (a
+    whip pan) are followed too. It needs no fine detail, so it follows a camera over a smooth
+    place (a sky, a colour gradient), where phase correlation finds no peak, and where OpenCV's
+    ECC alignment and Farneback flow, tried on such frames, returned runaway or zero shifts. A
+    small ridge term keeps the shift along an edge or band, which no picture shows, near zero.
+    """
+    first = cv2.GaussianBlur(earlier.astype(np.float32), (0, 0), 1.0)
+    second = cv2.GaussianBlur(later.astype(np.float32), (0, 0), 1.0)
+    height, width = first.shape[:2]
+    shift = np.zeros(2)
+    for factor in (4, 2, 1):  # coarse to fine: a shift of a few pixels at each scale
+        size = (max(1, width // factor), max(1, height // factor))
+        shift = factor * _fit_translation(
+            cv2.resize(first, size, interpolation=cv2.INTER_AREA),
+            cv2.resize(second, size, interpolation=cv2.INTER_AREA),
+            shift / factor,
+        )
+    return float(shift[0]), float(shift[1])
+
+
+_FIT_STEPS = 4  # Gauss-Newton steps per scale; each stops early below 0.01 px
+_RIDGE = 0.02  # of the gradient matrix's trace: a shift the picture cannot tell stays ~0
+
+
+def _fit_translation(first: np.ndarray, second: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Refines ``shift`` so that ``first`` moved by it matches ``second`` over the centre."""
+    height, width = first.shape[:2]
+    inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    for _ in range(_FIT_STEPS):
+        matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+        moved = cv2.warpAffine(first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+        grad_y, grad_x = np.gradient(moved, axis=(0, 1))
+        grad_x, grad_y = grad_x[inner].ravel(), grad_y[inner].ravel()
+        error = (second - moved)[inner].ravel()
+        # second(x) = moved(x - step) ~ moved(x) - step . gradient
+        normal = np.array([[grad_x @ grad_x, grad_x @ grad_y], [grad_x @ grad_y, grad_y @ grad_y]])
+        normal += (_RIDGE * np.trace(normal) + 1e-3) * np.eye(2)
+        step = np.linalg.solve(normal, -np.array([grad_x @ error, grad_y @ error]))
+        shift = shift + step
+        if np.hypot(*step) < 0.01:
+            break
+    return shift
+
+
+def tracked_share(first: np.ndarray, last: np.ndarray, shift: tuple[float, float]) -> float:
+    """How much of the change from ``first`` to ``last`` moving ``first`` by ``shift`` leaves.
+
+    Compared where the moved frame and ``last`` overlap; 1.0 where they overlap in less than a
+    quarter of the picture (nothing to compare).
+    """
+    grey_first, grey_last = _grey32(first), _grey32(last)
+    height, width = grey_first.shape
+    dx, dy = shift
+    if max(width - abs(dx), 0.0) * max(height - abs(dy), 0.0) < 0.25 * width * height:
+        return 1.0
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
+    moved = cv2.warpAffine(grey_first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    overlap = (
+        slice(int(np.ceil(max(dy, 0))), int(height + min(dy, 0))),
+        slice(int(np.ceil(max(dx, 0))), int(width + min(dx, 0))),
+    )
+    raw = float(np.abs(grey_first - grey_last)[overlap].mean())
+    left = float(np.abs(moved - grey_last)[overlap].mean())
+    return min(left, raw) / max(raw, 1e-6)
+
+
+def _grey32(frame: np.ndarray, blur: float = 0.0) -> np.ndarray:
+    grey = frame.mean(axis=2).astype(np.float32)
+    return cv2.GaussianBlur(grey, (0, 0), blur) if blur else grey
+
+
 class TinyFrames:
     """The last ``capacity`` tiny frames with their times, indexed by absolute frame number."""
 

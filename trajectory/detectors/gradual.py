@@ -26,7 +26,11 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   A side where one step between neighbouring frames makes most of its change holds a nearby
   cut, which says nothing of the camera: that side is left out;
 - does the picture inside move no faster than its shots (``SWING_MIN``; a whip pan does)?
-- does a shift of the first frame not explain the last (a pan over the same place)?
+- does a shift of the first frame not explain the last (a pan over the same place), nor an
+  affine warp fitted by ECC alignment, nor the camera's path tracked frame to frame (a
+  pan, zoom or whip pan over a smooth picture, a sky or a colour gradient, where phase
+  correlation finds no shift and the frames in between, shifted a fraction of the picture's
+  smooth bands, are mixtures of its ends)?
 
 Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
 from the frame just before its windows to the frame just after them (the dissolve's middle).
@@ -42,10 +46,14 @@ from trajectory.detectors.base import (
     Detector,
     TinyFrames,
     distance,
+    fine_detail,
     gain_free_distance,
     relit,
     rescaling,
     shifted_share,
+    step_shift,
+    tracked_share,
+    warped_share,
 )
 
 WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
@@ -60,8 +68,9 @@ RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescali
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 RELIT_LOW_MIN = 0.0  # a light's gain is positive everywhere: a field turning negative is no lamp
 DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~0.9, two ~0
-DETAIL_SIGMA = 2.0  # tiny pixels: detail is what a Gaussian blur this wide takes away
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
+WARP_SHARE_MIN = 0.4  # change left after the best affine warp / change: a camera move over a
+# smooth picture ~0.15-0.25, dissolves 0.68-1.0 (development films)
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
@@ -79,12 +88,14 @@ class DissolveDetector(Detector):
         self._frames = TinyFrames(REACH + 3 * longest)  # a closing dissolve is still held
         self._group: tuple[int, int] | None = None  # first and last frame of the open dissolve
         self._velocities: dict[int, np.ndarray] = {}  # frame i -> shift per frame, i to i + M
+        self._steps: dict[int, tuple[float, float]] = {}  # frame i -> step_shift to i + 1
         self.latency_frames = REACH + longest
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._frames.add(time_s, frame)
         newest = self._frames.count - 1
         self._velocities.pop(newest - self._frames.capacity, None)  # no longer held
+        self._steps.pop(newest - self._frames.capacity, None)
         cuts = []
         for length in WINDOWS:
             start, end = newest - 2 * length, newest - length  # window [start, end], look-ahead
@@ -102,7 +113,7 @@ class DissolveDetector(Detector):
         if not _is_candidate(self._frames, start, end):
             return []
         velocities = (self._velocity(start - MOTION_FRAMES), self._velocity(end))
-        if not _window_passes(self._frames, start, end, velocities):
+        if not _window_passes(self._frames, start, end, velocities, self._steps):
             return []
         if self._group is not None and start <= self._group[1] and end >= self._group[0]:
             self._group = (min(self._group[0], start), max(self._group[1], end))
@@ -149,12 +160,17 @@ def _is_candidate(frames: TinyFrames, start: int, end: int) -> bool:
 
 
 def _window_passes(
-    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+    frames: TinyFrames,
+    start: int,
+    end: int,
+    velocities: tuple[np.ndarray, np.ndarray],
+    steps: dict[int, tuple[float, float]],
 ) -> bool:
     """Whether a candidate window [start, end] passes the other tests of the module docstring.
 
     ``velocities``: the outgoing and incoming shots' shifts per frame (dx, dy pixels), measured
-    just before and just after the window.
+    just before and just after the window. ``steps``: frame i -> ``step_shift`` from frame i to
+    i + 1, filled as needed (windows overlap, so most steps are asked for again).
     """
     first, last = frames[start], frames[end]
     if not _is_mixture(frames, start, end, velocities):
@@ -167,7 +183,29 @@ def _window_passes(
         return False
     if _swings(frames, start, end, velocities):
         return False
-    return shifted_share(first, last) >= SHIFT_SHARE_MIN
+    if shifted_share(first, last) < SHIFT_SHARE_MIN:
+        return False
+    # Last, as the dearest: asked of the few windows that pass everything else.
+    if warped_share(first, last) < WARP_SHARE_MIN:
+        return False
+    return tracked_share(first, last, _tracked_path(frames, start, end, steps)) >= WARP_SHARE_MIN
+
+
+def _tracked_path(
+    frames: TinyFrames, start: int, end: int, steps: dict[int, tuple[float, float]]
+) -> tuple[float, float]:
+    """The camera's path from ``start`` to ``end``: the sum of the frame-to-frame shifts.
+
+    A whip pan or fast pan over a smooth place moves too far for one fit from the first frame
+    to the last (``warped_share``), but each step is small.
+    """
+    for index in range(start, end):
+        if index not in steps:
+            steps[index] = step_shift(frames[index], frames[index + 1])
+    return (
+        sum(steps[i][0] for i in range(start, end)),
+        sum(steps[i][1] for i in range(start, end)),
+    )
 
 
 def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
@@ -201,19 +239,12 @@ def _lit_everywhere(before: np.ndarray, after: np.ndarray) -> bool:
 
 
 def _detail_correlation(before: np.ndarray, after: np.ndarray) -> float:
-    """Correlation of the two frames' fine grey detail (what a ``DETAIL_SIGMA`` blur removes).
+    """Correlation of the two frames' fine grey detail (``fine_detail``), over their centres.
 
-    Over the picture's centre (a carried frame's edges are repeated). A smooth change of light
-    scales the detail but keeps its pattern (near 1); two places' details are unrelated (near
-    0), however their layouts of light and dark happen to match.
+    A smooth change of light scales the detail but keeps its pattern (near 1); two places'
+    details are unrelated (near 0), however their layouts of light and dark happen to match.
     """
-    details = []
-    for frame in (before, after):
-        grey = frame.mean(axis=2)
-        detail = grey - cv2.GaussianBlur(grey, (0, 0), DETAIL_SIGMA)
-        height, width = detail.shape
-        details.append(detail[height // 8 : height - height // 8, width // 8 : width - width // 8])
-    first, second = details[0].ravel(), details[1].ravel()
+    first, second = fine_detail(before).ravel(), fine_detail(after).ravel()
     if first.std() < 1e-6 or second.std() < 1e-6:
         return 0.0
     return float(np.corrcoef(first, second)[0, 1])

@@ -24,7 +24,12 @@ candidate still is no cut when
   frame before, plus an offset, leaves under 30% of the change, and the field brightens every
   part of the picture by 1.1-4x or darkens every part to 1/4-1/1.1 (a lamp switched on or off,
   at once, over the whole picture or lighting one part more; another picture fits a field near
-  0 or of both signs);
+  0 or of both signs), and the fine detail after is no more than ``DETAIL_GROWTH_MAX`` times the
+  detail before under the field's brightest gain (no light adds detail: a cut from a smooth
+  place to a darker detailed one can fit such a field);
+- the swing of a whip pan starts or stops: one frame is the other blurred along a line
+  (``SMEAR_LEFT``) and has lost its detail along that line (``SMEAR_ALONG_MAX``), which shows
+  even where the smeared frames hardly change and no shift can be measured;
 - the camera swung: the change is spread over the frames next to the jump (a neighbouring step
   at least ``SWING_SPREAD`` of it that is no slow pan: still that large with small moves undone,
   or a shift of ``SWING_MIN_SHIFT`` of the width) and either a global shift of the frame
@@ -50,6 +55,7 @@ from trajectory.detectors.base import (
     TinyFrames,
     aligned_distance,
     distance,
+    fine_detail,
     global_shift,
     relit,
     rescaling,
@@ -72,6 +78,12 @@ RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half 
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
 RELIT_GAIN = 1.1  # a lamp changes every part's exposure between two frames by 10% or more
+DETAIL_GROWTH_MAX = 3.0  # a lamp scales fine detail by its gain: lamps <= 1.4x that, cuts ~17x
+DETAIL_NOISE = 0.5  # levels of detail (std) that grain and coding noise add
+SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the change: whip pans'
+# starts and ends 0.08-0.30, cuts >= 0.41 (development films)
+SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smeared frame: whip
+# pans 0.13-0.35, pictures ~1
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
 SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this share of the width
@@ -236,6 +248,9 @@ class HardCutDetector(Detector):
             return False
         if self._is_relit(index):
             return False
+        before, after = frames[index - 1], frames[index]
+        if _smears(before, after) or _smears(after, before):
+            return False
         return not self._is_swing(index, jump)
 
     def _shakes_back(self, index: int) -> bool:
@@ -279,12 +294,19 @@ class HardCutDetector(Detector):
         The frame is the one before under a smooth gain field (``relit``) that leaves under
         ``LAMP_RESIDUAL`` of the change and brightens (or darkens) every part of the picture by
         ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times: another picture fits a field near 0 or of
-        both signs.
+        both signs. And its fine detail is the earlier detail under that light, not more.
         """
-        low, high, left = relit(self._frames[index - 1], self._frames[index])
+        before, after = self._frames[index - 1], self._frames[index]
+        low, high, left = relit(before, after)
         brighter = low >= RELIT_GAIN and high <= LAMP_GAIN[1]
         darker = 1 / LAMP_GAIN[1] <= low and high <= 1 / RELIT_GAIN
-        return (brighter or darker) and left < LAMP_RESIDUAL
+        if not ((brighter or darker) and left < LAMP_RESIDUAL):
+            return False
+        # No light makes detail that was not there: a cut from a smooth place (a sky, a colour
+        # gradient) to a darker detailed one fits a smooth field of one sign, the fine detail
+        # grows far beyond the field's gain.
+        detail_before, detail_after = fine_detail(before).std(), fine_detail(after).std()
+        return detail_after - DETAIL_NOISE <= DETAIL_GROWTH_MAX * high * detail_before
 
     def _is_swing(self, index: int, jump: float) -> bool:
         """Whether the jump at ``index`` is the middle of a whip pan (see the module docstring)."""
@@ -326,3 +348,58 @@ class HardCutDetector(Detector):
             return False
         (ax, ay), (bx, by) = shifts
         return (ax * bx + ay * by) / (np.hypot(ax, ay) * np.hypot(bx, by)) > 0.5
+
+
+def _line_kernel(length: int, angle: float, centred: bool) -> np.ndarray:
+    """A normalised line of ``length`` pixels at ``angle`` degrees: the blur of a straight move.
+
+    Centred on the pixel, or running from it (the frame after a move's start shows the picture
+    smeared from where it was to where it went).
+    """
+    size = length if centred else 2 * length - 1
+    kernel = np.zeros((size, size), np.float32)
+    centre = (size - 1) / 2
+    dx, dy = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    reach = (length - 1) / 2 if centred else length - 1
+    for t in np.linspace(-reach if centred else 0.0, reach, 4 * length):
+        kernel[int(round(centre + t * dy)), int(round(centre + t * dx))] = 1.0
+    return kernel / kernel.sum()
+
+
+# Lines of 3 to 15 tiny pixels (5% to 23% of a 64-pixel width): centred every 15 degrees, and
+# running from the pixel every 15 degrees all round.
+_SMEARS = [
+    (a, _line_kernel(n, a, centred))
+    for n in (3, 5, 9, 15)
+    for centred, angles in ((True, range(0, 180, 15)), (False, range(0, 360, 15)))
+    for a in angles
+]
+
+
+def _smears(smeared: np.ndarray, sharp: np.ndarray) -> bool:
+    """Whether ``smeared`` is ``sharp`` blurred along one line: the start or end of a whip pan.
+
+    A camera swinging fast smears the picture along its move, so where the swing starts or
+    stops, the frames either side differ as a sharp picture and its line blur, even when the
+    smeared frames hardly change among themselves and no shift can be measured (a detailed
+    place seen through the blur). The best line blur must leave under ``SMEAR_LEFT`` of the
+    change, and the smeared frame must have lost its detail along that line: its gradients
+    along it carry under ``SMEAR_ALONG_MAX`` of their energy across it (the blur of one place
+    can resemble a smooth other place; a smear has a direction).
+    """
+    height, width = sharp.shape[:2]
+    inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    change = max(float(np.abs(smeared - sharp)[inner].mean()), 1e-6)
+
+    def left(kernel: np.ndarray) -> float:  # change a line blur of the sharp frame leaves
+        blurred = cv2.filter2D(sharp, -1, kernel, borderType=cv2.BORDER_REPLICATE)
+        return float(np.abs(blurred - smeared)[inner].mean()) / change
+
+    least, angle = min((left(kernel), angle) for angle, kernel in _SMEARS)
+    if least >= SMEAR_LEFT:
+        return False
+    grad_y, grad_x = (g[inner] for g in np.gradient(smeared.mean(axis=2)))
+    cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    along = float(((grad_x * cos + grad_y * sin) ** 2).mean())
+    across = float(((grad_y * cos - grad_x * sin) ** 2).mean())
+    return along < SMEAR_ALONG_MAX * across
