@@ -118,6 +118,21 @@ def test_cut_to_a_darker_picture_with_new_detail_is_a_cut_and_a_lamp_is_not(seed
     assert run(HardCutDetector(Fraction(FPS), 0.6), lamp) == []
 
 
+@pytest.mark.parametrize("seed", [958, 1002, 1018])
+def test_cut_between_two_smooth_colour_places_is_a_cut_and_a_tinted_lamp_is_not(seed):
+    """Between two smooth pictures a smooth gain field of one sign fits the grey levels as a
+    lamp does (these seeds are ones where it does); the colours tell: a light, white or
+    tinted, recolours every part alike. A warm lamp switched on over the same place stays no
+    cut."""
+    first, second = colour_gradient(seed, SIZE, 2), colour_gradient(seed + 1, SIZE, 2)
+    cut = pan(first, 50) + pan(second, 50, speed=-0.5, start=100)
+    assert run(HardCutDetector(Fraction(FPS), 0.6), cut) == [50]
+    warm = np.float32([0.55, 0.7, 0.8])  # B, G, R gains of the room before the lamp
+    lamp = pan(first, 100)
+    lamp[:50] = [np.clip(f * warm, 0, 255).astype(np.uint8) for f in lamp[:50]]
+    assert run(HardCutDetector(Fraction(FPS), 0.6), lamp) == []
+
+
 def fine_grey_texture(seed: int) -> np.ndarray:
     """Grey detail a few pixels across (like gravel), three times the frame's height and six
     times its width, uint8 BGR."""

@@ -157,10 +157,6 @@ def shifted_share(first: np.ndarray, last: np.ndarray) -> float:
     return min(left, raw) / max(raw, 1e-6)
 
 
-# findTransformECC: iterations and the correlation gain under which it stops, and its gradient
-# blur (pixels of the tiny frame); ~1 ms on a 64x36 frame
-_ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
-_ECC_BLUR = 3
 DETAIL_SIGMA = 2.0  # tiny pixels: fine detail is what a Gaussian blur this wide takes away
 
 
@@ -172,38 +168,6 @@ def fine_detail(frame: np.ndarray) -> np.ndarray:
     return detail[height // 8 : height - height // 8, width // 8 : width - width // 8]
 
 
-def warped_share(first: np.ndarray, last: np.ndarray) -> float:
-    """How much of the change from ``first`` to ``last`` an affine warp leaves, in [0, 1].
-
-    The warp (pan, zoom, rotation, shear) is fitted by ECC image alignment (Evangelidis &
-    Psarakis 2008, OpenCV's ``findTransformECC``), which follows the picture's gradients and so
-    also aligns smooth pictures, such as a sky or a colour gradient, whose lack of fine detail
-    leaves phase correlation (:func:`shifted_share`) without a peak. A camera moving a little
-    over one place leaves little (< 0.3); two places leave nearly all of it, and so does a
-    failed fit (a move too large to fit from no move: see :func:`step_shift`).
-    """
-    grey_first, grey_last = _grey32(first), _grey32(last)
-    warp = np.eye(2, 3, dtype=np.float32)
-    try:
-        _, warp = cv2.findTransformECC(
-            grey_last, grey_first, warp, cv2.MOTION_AFFINE, _ECC_CRITERIA, None, _ECC_BLUR
-        )
-    except cv2.error:  # no convergence, or a flat picture: nothing explained
-        return 1.0
-    height, width = grey_first.shape
-    moved = cv2.warpAffine(
-        grey_first,
-        warp,
-        (width, height),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
-    raw = float(np.abs(grey_first - grey_last)[inner].mean())
-    left = float(np.abs(moved - grey_last)[inner].mean())
-    return min(left, raw) / max(raw, 1e-6)
-
-
 def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
     """The picture's shift (dx, dy pixels) from one frame to the next.
 
@@ -211,8 +175,9 @@ def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
     1/2-size copies first and then refined on the frame, so that steps of several pixels (a
     whip pan) are followed too. It needs no fine detail, so it follows a camera over a smooth
     place (a sky, a colour gradient), where phase correlation finds no peak, and where OpenCV's
-    ECC alignment and Farneback flow, tried on such frames, returned runaway or zero shifts. A
-    small ridge term keeps the shift along an edge or band, which no picture shows, near zero.
+    ECC alignment (``findTransformECC``) and Farneback flow, tried on such frames, returned
+    runaway or zero shifts. A small ridge term keeps the shift along an edge or band, which no
+    picture shows, near zero.
     """
     first = cv2.GaussianBlur(earlier.astype(np.float32), (0, 0), 1.0)
     second = cv2.GaussianBlur(later.astype(np.float32), (0, 0), 1.0)
@@ -397,6 +362,24 @@ def relit(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     left = float(np.abs(y - design @ coefficients).mean()) / change
     low, high = np.percentile(field @ coefficients[:-1], [2, 98])
     return float(low), float(high), left
+
+
+def chroma_change(before: np.ndarray, after: np.ndarray) -> float:
+    """How much the colours change between two frames beyond one global tint (0 = none).
+
+    Each lit pixel's chromaticity (B, G, R over their sum); the mean over the picture of how
+    far it moved, once the picture-wide mean move is taken off. Light of one colour, however
+    its strength varies over the picture (a lamp, on or off, white or tinted), keeps every
+    pixel's chromaticity or tints them all alike: dev lamps <= 0.04. Another place recolours
+    each part differently: cuts between two colour gradients >= 0.17. Greyscale frames give 0.
+    """
+    b, a = before.astype(np.float32), after.astype(np.float32)
+    sum_b, sum_a = b.sum(axis=2), a.sum(axis=2)
+    lit = (sum_b > 3 * BLACK_LEVEL) & (sum_a > 3 * BLACK_LEVEL)
+    if lit.sum() < 16:
+        return 0.0
+    moved = a[lit] / sum_a[lit][:, None] - b[lit] / sum_b[lit][:, None]
+    return float(np.abs(moved - moved.mean(axis=0)).sum(axis=1).mean())
 
 
 def global_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

@@ -26,11 +26,10 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   A side where one step between neighbouring frames makes most of its change holds a nearby
   cut, which says nothing of the camera: that side is left out;
 - does the picture inside move no faster than its shots (``SWING_MIN``; a whip pan does)?
-- does a shift of the first frame not explain the last (a pan over the same place), nor an
-  affine warp fitted by ECC alignment, nor the camera's path tracked frame to frame (a
-  pan, zoom or whip pan over a smooth picture, a sky or a colour gradient, where phase
-  correlation finds no shift and the frames in between, shifted a fraction of the picture's
-  smooth bands, are mixtures of its ends)?
+- does a shift of the first frame not explain the last (a pan over the same place), nor the
+  camera's path tracked frame to frame (a pan or whip pan over a smooth picture, a sky or a
+  colour gradient, where phase correlation finds no shift and the frames in between, shifted a
+  fraction of the picture's smooth bands, are mixtures of its ends)?
 
 Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
 from the frame just before its windows to the frame just after them (the dissolve's middle).
@@ -53,7 +52,6 @@ from trajectory.detectors.base import (
     shifted_share,
     step_shift,
     tracked_share,
-    warped_share,
 )
 
 WINDOWS = (8, 12, 18, 26, 36, 50)  # window lengths in frames, about x1.4 apart
@@ -69,8 +67,8 @@ GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: l
 RELIT_LOW_MIN = 0.0  # a light's gain is positive everywhere: a field turning negative is no lamp
 DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~0.9, two ~0
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
-WARP_SHARE_MIN = 0.4  # change left after the best affine warp / change: a camera move over a
-# smooth picture ~0.15-0.25, dissolves 0.68-1.0 (development films)
+TRACKED_SHARE_MIN = 0.4  # change left after the camera's tracked path / change: a move over a
+# smooth picture 0.07-0.21, dissolves 0.88-1.0 (development films)
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
@@ -186,9 +184,7 @@ def _window_passes(
     if shifted_share(first, last) < SHIFT_SHARE_MIN:
         return False
     # Last, as the dearest: asked of the few windows that pass everything else.
-    if warped_share(first, last) < WARP_SHARE_MIN:
-        return False
-    return tracked_share(first, last, _tracked_path(frames, start, end, steps)) >= WARP_SHARE_MIN
+    return tracked_share(first, last, _tracked_path(frames, start, end, steps)) >= TRACKED_SHARE_MIN
 
 
 def _tracked_path(
@@ -196,8 +192,8 @@ def _tracked_path(
 ) -> tuple[float, float]:
     """The camera's path from ``start`` to ``end``: the sum of the frame-to-frame shifts.
 
-    A whip pan or fast pan over a smooth place moves too far for one fit from the first frame
-    to the last (``warped_share``), but each step is small.
+    Fitted step by step because a whip pan or fast pan moves too far between the window's ends
+    for one fit; each step is small.
     """
     for index in range(start, end):
         if index not in steps:

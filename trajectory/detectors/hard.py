@@ -26,7 +26,8 @@ candidate still is no cut when
   at once, over the whole picture or lighting one part more; another picture fits a field near
   0 or of both signs), and the fine detail after is no more than ``DETAIL_GROWTH_MAX`` times the
   detail before under the field's brightest gain (no light adds detail: a cut from a smooth
-  place to a darker detailed one can fit such a field);
+  place to a darker detailed one can fit such a field), and the colours changed by one tint at
+  most (``CHROMA_CHANGE_MAX``: a cut between two smooth colour places fits such a field too);
 - the swing of a whip pan starts or stops: one frame is the other blurred along a line
   (``SMEAR_LEFT``) and has lost its detail along that line (``SMEAR_ALONG_MAX``), which shows
   even where the smeared frames hardly change and no shift can be measured;
@@ -54,6 +55,7 @@ from trajectory.detectors.base import (
     Detector,
     TinyFrames,
     aligned_distance,
+    chroma_change,
     distance,
     fine_detail,
     global_shift,
@@ -80,6 +82,7 @@ LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
 RELIT_GAIN = 1.1  # a lamp changes every part's exposure between two frames by 10% or more
 DETAIL_GROWTH_MAX = 3.0  # a lamp scales fine detail by its gain: lamps <= 1.4x that, cuts ~17x
 DETAIL_NOISE = 0.5  # levels of detail (std) that grain and coding noise add
+CHROMA_CHANGE_MAX = 0.08  # a lamp keeps colours up to one tint: lamps <= 0.04, cuts >= 0.17
 SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the change: whip pans'
 # starts and ends 0.08-0.30, cuts >= 0.41 (development films)
 SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smeared frame: whip
@@ -294,7 +297,8 @@ class HardCutDetector(Detector):
         The frame is the one before under a smooth gain field (``relit``) that leaves under
         ``LAMP_RESIDUAL`` of the change and brightens (or darkens) every part of the picture by
         ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times: another picture fits a field near 0 or of
-        both signs. And its fine detail is the earlier detail under that light, not more.
+        both signs. And its fine detail is the earlier detail under that light, not more, and its
+        colours are the earlier colours but for one tint (``chroma_change``).
         """
         before, after = self._frames[index - 1], self._frames[index]
         low, high, left = relit(before, after)
@@ -306,7 +310,11 @@ class HardCutDetector(Detector):
         # gradient) to a darker detailed one fits a smooth field of one sign, the fine detail
         # grows far beyond the field's gain.
         detail_before, detail_after = fine_detail(before).std(), fine_detail(after).std()
-        return detail_after - DETAIL_NOISE <= DETAIL_GROWTH_MAX * high * detail_before
+        if detail_after - DETAIL_NOISE > DETAIL_GROWTH_MAX * high * detail_before:
+            return False
+        # Nor does it recolour the picture part by part: a cut between two smooth colour places
+        # (two skies, two gradients) fits a smooth field of one sign just as well.
+        return chroma_change(before, after) <= CHROMA_CHANGE_MAX
 
     def _is_swing(self, index: int, jump: float) -> bool:
         """Whether the jump at ``index`` is the middle of a whip pan (see the module docstring)."""
@@ -389,16 +397,28 @@ def _smears(smeared: np.ndarray, sharp: np.ndarray) -> bool:
     """
     height, width = sharp.shape[:2]
     inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    grad_y, grad_x = (g[inner] for g in np.gradient(smeared.mean(axis=2)))
+    # Gradient energy along angle a is c^2 Jxx + 2cs Jxy + s^2 Jyy: its least ratio to the energy
+    # across (the structure tensor's eigenvalues) bounds every line's, so a frame with no
+    # direction is no smear, and most frames need no blur at all.
+    tensor = np.array(
+        [
+            [(grad_x * grad_x).mean(), (grad_x * grad_y).mean()],
+            [(grad_x * grad_y).mean(), (grad_y * grad_y).mean()],
+        ]
+    )
+    least, most = np.linalg.eigvalsh(tensor)
+    if least >= SMEAR_ALONG_MAX * most:
+        return False
     change = max(float(np.abs(smeared - sharp)[inner].mean()), 1e-6)
 
     def left(kernel: np.ndarray) -> float:  # change a line blur of the sharp frame leaves
         blurred = cv2.filter2D(sharp, -1, kernel, borderType=cv2.BORDER_REPLICATE)
         return float(np.abs(blurred - smeared)[inner].mean()) / change
 
-    least, angle = min((left(kernel), angle) for angle, kernel in _SMEARS)
-    if least >= SMEAR_LEFT:
+    least_left, angle = min((left(kernel), angle) for angle, kernel in _SMEARS)
+    if least_left >= SMEAR_LEFT:
         return False
-    grad_y, grad_x = (g[inner] for g in np.gradient(smeared.mean(axis=2)))
     cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
     along = float(((grad_x * cos + grad_y * sin) ** 2).mean())
     across = float(((grad_y * cos - grad_x * sin) ** 2).mean())
