@@ -67,8 +67,8 @@ GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: l
 RELIT_LOW_MIN = 0.0  # a light's gain is positive everywhere: a field turning negative is no lamp
 DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~0.9, two ~0
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
-TRACKED_SHARE_MIN = 0.4  # change left after the camera's tracked path / change: a move over a
-# smooth picture 0.07-0.21, dissolves 0.88-1.0 (development films)
+TRACKED_SHARE_MIN = 0.4  # change left after the camera's tracked path / change: pans and whips
+# over smooth pictures ~0.08, dissolves 0.71-1.0 (88 on development films)
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
