@@ -36,6 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+from bench_common import tree_env  # noqa: E402
 from film import FilmSpec, make_film  # noqa: E402
 
 OUT = HERE / "out"
@@ -75,17 +76,8 @@ def make_checkpoint(path: Path) -> Path:
             "torch.manual_seed(0); save_checkpoint(sys.argv[1], EmotionNet(),"
             " training={'note': 'random init, for benchmarks'})"
         )
-        subprocess.run([sys.executable, "-c", code, str(path)], check=True, env=_env())
+        subprocess.run([sys.executable, "-c", code, str(path)], check=True, env=tree_env(ROOT))
     return path
-
-
-def _env() -> dict:
-    # this tree first, then whatever the caller's PYTHONPATH holds (dependencies installed with
-    # pip --target, as on a lent GPU machine)
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
 
 
 def _role(cmdline: list[str]) -> str:
@@ -146,7 +138,9 @@ def timed(command: list[str]) -> dict:
     """Runs ``command``; wall time, CPU time of all its (waited) processes, peak RSS by role."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=_env(), stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=tree_env(ROOT), stderr=subprocess.PIPE, text=True
+    )
     memory = PeakMemory(process.pid)
     _, stderr = process.communicate()
     wall = time.perf_counter() - start

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import structure_films  # noqa: E402
+from bench_common import seed_list  # noqa: E402
 
 from trajectory.shots import ShotDetector  # noqa: E402
 
@@ -222,18 +223,13 @@ def evaluate(seeds: list[int], kinds: list[str], verbose: bool) -> dict:
     return results
 
 
-def _seeds(text: str) -> list[int]:
-    lo, _, hi = text.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1-12")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    results = evaluate(_seeds(args.seeds), args.kinds.split(","), args.verbose)
+    results = evaluate(seed_list(args.seeds), args.kinds.split(","), args.verbose)
     print("| clips | count | wrong | false cuts (hard/fade/dissolve) |")
     print("|---|---|---|---|")
     for kind, r in results.items():

@@ -33,6 +33,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]
 POLL_S = 0.25  # CPU-time sampling period; a process younger than this may be missed
 
+from bench_common import tree_env  # noqa: E402
 from film import FilmSpec, make_film  # noqa: E402
 
 
@@ -71,10 +72,10 @@ def run_engine(engine: str, library: Path, checkpoint: Path, fps: float) -> dict
         command = [sys.executable, "-m", "trajectory", "catalog", str(library)]
         command += ["--out", folder, "--model", str(checkpoint), "--fps", str(fps)]
         command += ["--engine", engine, "--quiet"]
-        path = [str(ROOT), os.environ.get("PYTHONPATH")]  # the caller's too (pip --target)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=tree_env(ROOT), stderr=subprocess.PIPE, text=True
+        )
         cpu = TreeCpu(process.pid)
         cpu.start()
         _, stderr = process.communicate()

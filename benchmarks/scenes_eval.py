@@ -35,6 +35,7 @@ import numpy as np
 # This checkout's benchmarks and trajectory package, not an installed copy of another checkout.
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 import structure_films  # noqa: E402
+from bench_common import seed_list  # noqa: E402
 
 from trajectory.crop import cropped_array, detect_crop  # noqa: E402
 from trajectory.scenes import SceneParams, group_scenes  # noqa: E402
@@ -177,13 +178,6 @@ def evaluate_detected(
     return scores, len(scenes)
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", help="small films of these seeds (1-8 or 3,5,9)")
@@ -204,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         deep_weight=args.deep_weight,
     )
     specs = (
-        [structure_films.small_spec(s, args.seconds) for s in _seeds(args.seeds)]
+        [structure_films.small_spec(s, args.seconds) for s in seed_list(args.seeds)]
         if args.seeds
         else structure_films.SPECS
     )

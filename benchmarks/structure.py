@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -44,6 +43,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import structure_films  # noqa: E402
 import structure_variants  # noqa: E402
+from bench_common import seed_list, tree_env  # noqa: E402
 
 import trajectory  # noqa: E402
 
@@ -170,7 +170,7 @@ def time_cli(cwd: Path, film: Path, extra: list[str]) -> dict:
         subprocess.run(
             [sys.executable, "-m", "trajectory", "analyze", str(film), "--no-model", "--quiet",
              "--no-report", "--out", str(Path(tmp) / "out"), *extra],
-            cwd=cwd, check=True, env={**os.environ, "PYTHONPATH": str(cwd)},
+            cwd=cwd, check=True, env=tree_env(cwd),
         )  # fmt: skip
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -259,13 +259,6 @@ def totals(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        lo, hi = text.split("-")
-        return list(range(int(lo), int(hi) + 1))
-    return [int(s) for s in text.split(",")]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="fast,classic,learned,detect-adaptive,detect-content")
@@ -285,12 +278,12 @@ def main() -> None:
     films_of = []  # (spec, the function that makes and caches its film)
     if args.seeds:
         films_of += [
-            (structure_films.small_spec(s), structure_films.film) for s in _seeds(args.seeds)
+            (structure_films.small_spec(s), structure_films.film) for s in seed_list(args.seeds)
         ]
     if args.variant_seeds:
         films_of += [
             (structure_variants.variant_spec(s), structure_variants.film)
-            for s in _seeds(args.variant_seeds)
+            for s in seed_list(args.variant_seeds)
         ]
     if not films_of:
         films_of = [(spec, structure_films.film) for spec in structure_films.SPECS]

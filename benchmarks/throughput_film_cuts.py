@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_common import seed_list, tree_env  # noqa: E402
 from film import FilmSpec, make_film  # noqa: E402
 
 TOLERANCE = 1  # frames
@@ -40,11 +40,6 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", default="100-111", help="film seeds, A-B")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "throughput-films")
     return parser
-
-
-def seeds(text: str) -> list[int]:
-    lo, _, hi = text.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
 
 
 def film_specs(film_seeds: list[int]) -> list[FilmSpec]:
@@ -62,9 +57,7 @@ def detected_cuts(video: Path) -> list[tuple[float, str]]:
         out = Path(scratch) / "out"
         command = [sys.executable, "-m", "trajectory", "analyze", str(video), "--no-model"]
         command += ["--out", str(out), "--quiet"]
-        # this tree first, then whatever the caller's PYTHONPATH holds
-        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": path})
+        subprocess.run(command, check=True, cwd=ROOT, env=tree_env(ROOT))
         shots = json.loads((out / "tags.json").read_text("utf-8"))["shots"]
     return [(shot["start_s"], shot["transition"]) for shot in shots[1:]]
 
@@ -83,7 +76,7 @@ def score(true_frames: list[int], found: list[tuple[int, str]]) -> tuple[list, l
 def main() -> None:
     args = get_args_parser().parse_args()
     totals = {"true": 0, "found": 0, "false": 0}
-    for spec in film_specs(seeds(args.seeds)):
+    for spec in film_specs(seed_list(args.seeds)):
         video, truth_path = make_film(spec, args.out, log=lambda *_: None)
         truth = json.loads(truth_path.read_text())
         found = [(round(t * truth["fps"]), kind) for t, kind in detected_cuts(video)]

@@ -92,6 +92,23 @@ def distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(cv2.norm(a, b, cv2.NORM_L1)) / a.size
 
 
+def centre(frame: np.ndarray, margin: int = 8) -> tuple[slice, slice]:
+    """Row and column slices of ``frame`` without 1/``margin`` of it on each side: what a
+    shifted or blurred copy leaves free of repeated edges."""
+    height, width = frame.shape[:2]
+    return (
+        slice(height // margin, height - height // margin),
+        slice(width // margin, width - width // margin),
+    )
+
+
+def moved(frame: np.ndarray, shift) -> np.ndarray:
+    """``frame`` shifted by (dx, dy) pixels, edges repeated."""
+    height, width = frame.shape[:2]
+    matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    return cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
 def gain_free_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute difference after scaling each frame to the pair's mean brightness.
 
@@ -147,13 +164,10 @@ def shifted_share(first: np.ndarray, last: np.ndarray) -> float:
     central part, which the shift keeps inside the picture.
     """
     grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
-    (dx, dy), _ = cv2.phaseCorrelate(grey_first, grey_last)
-    height, width = grey_first.shape
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    moved = cv2.warpAffine(grey_first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
+    shift, _ = cv2.phaseCorrelate(grey_first, grey_last)
+    inner = centre(grey_first, 6)
     raw = float(np.abs(grey_first - grey_last)[inner].mean())
-    left = float(np.abs(moved - grey_last)[inner].mean())
+    left = float(np.abs(moved(grey_first, shift) - grey_last)[inner].mean())
     return min(left, raw) / max(raw, 1e-6)
 
 
@@ -164,8 +178,7 @@ def fine_detail(frame: np.ndarray) -> np.ndarray:
     """The grey picture's fine detail over its centre (a moved frame's edges are repeated)."""
     grey = frame.mean(axis=2)
     detail = grey - cv2.GaussianBlur(grey, (0, 0), DETAIL_SIGMA)
-    height, width = detail.shape
-    return detail[height // 8 : height - height // 8, width // 8 : width - width // 8]
+    return detail[centre(detail)]
 
 
 def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
@@ -199,14 +212,12 @@ _RIDGE = 0.02  # of the gradient matrix's trace: a shift the picture cannot tell
 
 def _fit_translation(first: np.ndarray, second: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Refines ``shift`` so that ``first`` moved by it matches ``second`` over the centre."""
-    height, width = first.shape[:2]
-    inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    inner = centre(first)
     for _ in range(_FIT_STEPS):
-        matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
-        moved = cv2.warpAffine(first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
-        grad_y, grad_x = np.gradient(moved, axis=(0, 1))
+        shifted = moved(first, shift)
+        grad_y, grad_x = np.gradient(shifted, axis=(0, 1))
         grad_x, grad_y = grad_x[inner].ravel(), grad_y[inner].ravel()
-        error = (second - moved)[inner].ravel()
+        error = (second - shifted)[inner].ravel()
         # second(x) = moved(x - step) ~ moved(x) - step . gradient
         normal = np.array([[grad_x @ grad_x, grad_x @ grad_y], [grad_x @ grad_y, grad_y @ grad_y]])
         normal += (_RIDGE * np.trace(normal) + 1e-3) * np.eye(2)
@@ -223,25 +234,18 @@ def tracked_share(first: np.ndarray, last: np.ndarray, shift: tuple[float, float
     Compared where the moved frame and ``last`` overlap; 1.0 where they overlap in less than a
     quarter of the picture (nothing to compare).
     """
-    grey_first, grey_last = _grey32(first), _grey32(last)
+    grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
     height, width = grey_first.shape
     dx, dy = shift
     if max(width - abs(dx), 0.0) * max(height - abs(dy), 0.0) < 0.25 * width * height:
         return 1.0
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    moved = cv2.warpAffine(grey_first, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
     overlap = (
         slice(int(np.ceil(max(dy, 0))), int(height + min(dy, 0))),
         slice(int(np.ceil(max(dx, 0))), int(width + min(dx, 0))),
     )
     raw = float(np.abs(grey_first - grey_last)[overlap].mean())
-    left = float(np.abs(moved - grey_last)[overlap].mean())
+    left = float(np.abs(moved(grey_first, shift) - grey_last)[overlap].mean())
     return min(left, raw) / max(raw, 1e-6)
-
-
-def _grey32(frame: np.ndarray, blur: float = 0.0) -> np.ndarray:
-    grey = frame.mean(axis=2).astype(np.float32)
-    return cv2.GaussianBlur(grey, (0, 0), blur) if blur else grey
 
 
 class TinyFrames:
@@ -311,18 +315,14 @@ def aligned_distance(
 ) -> float:
     """:func:`compensated_distance` of two frames given as :func:`softened` gives them."""
     (soft_a, grey_a), (soft_b, grey_b) = a, b
-    height, width = grey_a.shape
-    inner = (slice(height // 6, height - height // 6), slice(width // 6, width - width // 6))
+    inner = centre(grey_a, 6)
     raw = distance(soft_a[inner], soft_b[inner])
     (dx, dy), _ = cv2.phaseCorrelate(grey_a, grey_b)
-    if np.hypot(dx, dy) > max_shift * width:
+    if np.hypot(dx, dy) > max_shift * grey_a.shape[1]:
         return raw
     # Each frame moves half way, so that both are resampled alike: moving one frame only
     # blurs it against the other, which on a detailed texture leaves a change of its own.
-    forward = np.float32([[1, 0, dx / 2], [0, 1, dy / 2]])
-    backward = np.float32([[1, 0, -dx / 2], [0, 1, -dy / 2]])
-    moved_a = cv2.warpAffine(soft_a, forward, (width, height), borderMode=cv2.BORDER_REPLICATE)
-    moved_b = cv2.warpAffine(soft_b, backward, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    moved_a, moved_b = moved(soft_a, (dx / 2, dy / 2)), moved(soft_b, (-dx / 2, -dy / 2))
     return min(raw, distance(moved_a[inner], moved_b[inner]))
 
 

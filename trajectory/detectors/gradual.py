@@ -44,9 +44,11 @@ from trajectory.detectors.base import (
     Cut,
     Detector,
     TinyFrames,
+    centre,
     distance,
     fine_detail,
     gain_free_distance,
+    moved,
     relit,
     rescaling,
     shifted_share,
@@ -173,7 +175,7 @@ def _window_passes(
     first, last = frames[start], frames[end]
     if not _is_mixture(frames, start, end, velocities):
         return False
-    carried = _moved(first, velocities[0] * (end - start))  # the outgoing shot at the end
+    carried = moved(first, velocities[0] * (end - start))  # the outgoing shot at the end
     chord = distance(first, last)
     if _same_picture(first, last, chord) or _same_picture(carried, last, chord):
         return False
@@ -259,13 +261,13 @@ def _outside_share(
     the motion measured there: such a window is no dissolve (returns infinity).
     """
     length = end - start
-    carried = _moved(frames[start], velocities[0] * length)
+    carried = moved(frames[start], velocities[0] * length)
     inside = max(distance(_coarse(carried), _coarse(frames[end])), 1e-6)
     calm, cut = [], []
     for near, direction, velocity in ((start, -1, velocities[0]), (end, 1, velocities[1])):
         layouts = [_coarse(frames[near + direction * i]) for i in range(length + 1)]
-        moved = _moved(frames[near + direction * length], -direction * velocity * length)
-        change = distance(layouts[0], _coarse(moved))
+        far = moved(frames[near + direction * length], -direction * velocity * length)
+        change = distance(layouts[0], _coarse(far))
         jumps = [distance(a, b) for a, b in zip(layouts, layouts[1:])]
         at = int(np.argmax(jumps))  # the step from layouts[at] to layouts[at + 1]
         if change <= OUTSIDE_MAX * inside or jumps[at] <= CUT_SHARE * change:
@@ -318,8 +320,8 @@ def _is_mixture(
     limits = {False: MIXTURE_MAX, True: COARSE_MIXTURE_MAX}  # coarse -> residual limit
     for share in (0.25, 0.5, 0.75):
         k = start + round(share * length)
-        before = _moved(first, outgoing * (k - start))
-        after = _moved(last, incoming * (k - end))
+        before = moved(first, outgoing * (k - start))
+        after = moved(last, incoming * (k - end))
         for coarse, limit in list(limits.items()):
             mix, left = _fit_mixture(frames[k], before, after, coarse=coarse)
             if abs(mix - (k - start) / length) > MIX_SPREAD or left > limit:
@@ -339,13 +341,6 @@ def _layout_r2(before: np.ndarray, after: np.ndarray) -> float:
     return max(float(np.corrcoef(x, y)[0, 1]), 0.0) ** 2
 
 
-def _moved(frame: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """``frame`` shifted by (dx, dy) pixels, edges repeated."""
-    height, width = frame.shape[:2]
-    matrix = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
-    return cv2.warpAffine(frame, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
-
-
 def _fit_mixture(
     frame: np.ndarray, before: np.ndarray, after: np.ndarray, *, coarse: bool
 ) -> tuple[float, float]:
@@ -354,8 +349,7 @@ def _fit_mixture(
     Returns (a, mean |residual| / mean |after - before|); the centre (3/4 of each side) leaves
     out the edges that a shift fills by repetition.
     """
-    height, width = frame.shape[:2]
-    inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    inner = centre(frame)
     frame, before, after = frame[inner], before[inner], after[inner]
     if coarse:
         frame, before, after = _coarse(frame), _coarse(before), _coarse(after)

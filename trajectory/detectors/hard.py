@@ -55,6 +55,7 @@ from trajectory.detectors.base import (
     Detector,
     TinyFrames,
     aligned_distance,
+    centre,
     chroma_change,
     distance,
     fine_detail,
@@ -246,10 +247,7 @@ class HardCutDetector(Detector):
         closest = min(distance(b, a) for b in before for a in after)
         if closest < RETURN_SHARE * jump or self._shakes_back(index):
             return False
-        gain, left = rescaling(frames[index - 3], frames[index + 3])
-        if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
-            return False
-        if self._is_relit(index):
+        if self._is_lamp(index):
             return False
         before, after = frames[index - 1], frames[index]
         if _smears(before, after) or _smears(after, before):
@@ -287,19 +285,25 @@ class HardCutDetector(Detector):
         ]
         moved_jump = self._step(index)
         unmoved = aligned_distance(frames.soft(index - 1), frames.soft(index), max_shift=0.0)
-        return moved_jump >= max(STANDOUT * float(np.median(around)), NOISE_LEVEL) and (
+        return moved_jump >= max(STANDOUT * _median(around), NOISE_LEVEL) and (
             moved_jump >= SHAKE_LEFT * unmoved
         )
 
-    def _is_relit(self, index: int) -> bool:
+    def _is_lamp(self, index: int) -> bool:
         """Whether only the light changed at ``index``: a lamp switched on or off, anywhere.
 
-        The frame is the one before under a smooth gain field (``relit``) that leaves under
-        ``LAMP_RESIDUAL`` of the change and brightens (or darkens) every part of the picture by
-        ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times: another picture fits a field near 0 or of
-        both signs. And its fine detail is the earlier detail under that light, not more, and its
-        colours are the earlier colours but for one tint (``chroma_change``).
+        Over a few frames: a global gain of ``LAMP_GAIN`` and an offset map the frame 3 before
+        onto the frame 3 after, leaving under ``LAMP_RESIDUAL`` of the change (a lamp switched
+        on, rising). At once: the frame is the one before under a smooth gain field (``relit``)
+        that leaves under ``LAMP_RESIDUAL`` of the change and brightens (or darkens) every part
+        of the picture by ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times: another picture fits a
+        field near 0 or of both signs. And its fine detail is the earlier detail under that
+        light, not more, and its colours are the earlier colours but for one tint
+        (``chroma_change``).
         """
+        gain, left = rescaling(self._frames[index - 3], self._frames[index + 3])
+        if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
+            return True
         before, after = self._frames[index - 1], self._frames[index]
         low, high, left = relit(before, after)
         brighter = low >= RELIT_GAIN and high <= LAMP_GAIN[1]
@@ -395,8 +399,7 @@ def _smears(smeared: np.ndarray, sharp: np.ndarray) -> bool:
     along it carry under ``SMEAR_ALONG_MAX`` of their energy across it (the blur of one place
     can resemble a smooth other place; a smear has a direction).
     """
-    height, width = sharp.shape[:2]
-    inner = (slice(height // 8, height - height // 8), slice(width // 8, width - width // 8))
+    inner = centre(sharp)
     grad_y, grad_x = (g[inner] for g in np.gradient(smeared.mean(axis=2)))
     # Gradient energy along angle a is c^2 Jxx + 2cs Jxy + s^2 Jyy: its least ratio to the energy
     # across (the structure tensor's eigenvalues) bounds every line's, so a frame with no
