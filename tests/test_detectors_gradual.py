@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from media import colour_gradient, smooth_texture
 
-from trajectory.detectors.base import moved, step_shift, tiny
-from trajectory.detectors.gradual import DissolveDetector
+from trajectory.detectors.base import TinyFrames, distance, moved, step_shift, tiny
+from trajectory.detectors.gradual import DissolveDetector, _holds_cut, _swept
 from trajectory.shots import ShotDetector
 
 FPS = 24
@@ -194,3 +194,89 @@ def test_step_shift_explains_a_small_move_over_colour_bands(shift):
     left = np.abs(moved(first, found) - second)[inner].mean()
     floor = np.abs(moved(first, shift) - second)[inner].mean()  # the true move's resampling
     assert left <= floor + 0.5
+
+
+def test_gentle_spot_lamp_that_leaves_part_of_the_picture_as_it_was_makes_no_cut():
+    """A lamp switched on at once that brightens one side by 35% and leaves the other side as it
+    was: a smooth gain field of one sign, though not every part brightens by 10%."""
+    frames = camera(soft_texture(960), moving(120, (0.3, 0.1)))
+    ramp = np.linspace(1.0, 1.35, SIZE[0], dtype=np.float32)[None, :, None]
+    rng = np.random.default_rng(960)
+    lit = []
+    for k, frame in enumerate(frames):
+        gain = ramp if k >= 60 else 1.0
+        grain = rng.normal(0, 2, frame.shape[:2])[..., None]
+        lit.append(np.clip(frame * gain + grain, 0, 255).astype(np.uint8))
+    detector = ShotDetector(FPS)
+    for k, frame in enumerate(lit):
+        detector.process(k / FPS, frame)
+    detector.finish()
+    assert detector.cuts == []
+
+
+def test_whip_pan_that_stops_at_once_makes_no_cut():
+    """A 6-frame diagonal swing at 14 px per frame with motion blur that stops dead: its last
+    step is as large as a cut's, but the camera's path tracked frame to frame explains it."""
+    offsets = moving(120, (0.2, 0.1))
+    swing = np.clip(np.arange(120) - 60, 0, 6)
+    offsets += swing[:, None] * np.array([[-10.0, 10.0]])
+    frames = camera(texture(961), offsets)
+    for k in range(60, 66):
+        frames[k] = cv2.filter2D(frames[k], -1, np.eye(11, dtype=np.float32)[::-1] / 11)
+    detector = ShotDetector(FPS)
+    for k, frame in enumerate(frames):
+        detector.process(k / FPS, frame)
+    detector.finish()
+    assert detector.cuts == []
+
+
+def held(frames: list[np.ndarray]) -> TinyFrames:
+    """The frames' tiny copies, as the dissolve detector holds them."""
+    copies = TinyFrames(len(frames))
+    for k, frame in enumerate(frames):
+        copies.add(k / FPS, tiny(frame))
+    return copies
+
+
+def test_a_window_holding_a_cut_is_no_dissolve_and_a_dissolve_holds_none():
+    """A lamp switched on, then a hard cut 30 frames later: the frames between lie between the
+    window's ends, but one step makes much of the change. A 48-frame dissolve spreads it."""
+    place, other = texture(962), texture(963)
+    shot = camera(place, moving(60, (0.3, 0.1)))
+    lamp_then_cut = [cv2.convertScaleAbs(f, alpha=0.6) for f in shot[:10]] + shot[10:40]
+    lamp_then_cut += camera(other, moving(20, (0.3, 0.1)))
+    frames = held(lamp_then_cut)
+    assert _holds_cut(frames, 5, 55, distance(frames[5], frames[55]), {})
+    outgoing, incoming = (
+        camera(place, moving(60, (0.3, 0.1))),
+        camera(other, moving(60, (0.3, 0.1))),
+    )
+    mixed = [
+        cv2.addWeighted(a, 1 - k / 59, b, k / 59, 0)
+        for k, (a, b) in enumerate(zip(outgoing, incoming))
+    ]
+    frames = held(mixed)
+    assert not _holds_cut(frames, 5, 55, distance(frames[5], frames[55]), {})
+
+
+@pytest.mark.parametrize("seed", [964, 965])
+def test_whip_pan_window_is_swept_along_the_tracked_path_and_a_dissolve_is_not(seed):
+    """An 8-frame vertical swing of 16 px per frame with motion blur (the picture leaves the
+    frame): the camera's tracked path explains the window's first and last quarters. A
+    dissolve's quarters are mixtures that no path explains."""
+    offsets = moving(40, (0.2, 0.1))
+    offsets[:, 1] += 16 * np.clip(np.arange(40) - 10, 0, 8)
+    swing = camera(texture(seed), offsets)
+    swing[11:18] = [cv2.blur(frame, (1, 16)) for frame in swing[11:18]]  # motion blur
+    frames = held(swing)
+    assert _swept(frames, 10, 18, {})
+    outgoing, incoming = (
+        camera(texture(seed), moving(40, (0.2, 0.1))),
+        camera(texture(seed + 10), moving(40, (-0.3, 0.2))),
+    )
+    mixed = [
+        cv2.addWeighted(a, 1 - k / 39, b, k / 39, 0)
+        for k, (a, b) in enumerate(zip(outgoing, incoming))
+    ]
+    frames = held(mixed)
+    assert not _swept(frames, 10, 30, {})

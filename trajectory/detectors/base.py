@@ -181,6 +181,18 @@ def fine_detail(frame: np.ndarray) -> np.ndarray:
     return detail[centre(detail)]
 
 
+def detail_correlation(before: np.ndarray, after: np.ndarray) -> float:
+    """Correlation of the two frames' fine grey detail (``fine_detail``), over their centres.
+
+    A smooth change of light scales the detail but keeps its pattern (near 1); two places'
+    details are unrelated (near 0), however their layouts of light and dark happen to match.
+    """
+    first, second = fine_detail(before).ravel(), fine_detail(after).ravel()
+    if first.std() < 1e-6 or second.std() < 1e-6:
+        return 0.0
+    return float(np.corrcoef(first, second)[0, 1])
+
+
 def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
     """The picture's shift (dx, dy pixels) from one frame to the next.
 

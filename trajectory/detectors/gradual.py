@@ -26,10 +26,15 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   A side where one step between neighbouring frames makes most of its change holds a nearby
   cut, which says nothing of the camera: that side is left out;
 - does the picture inside move no faster than its shots (``SWING_MIN``; a whip pan does)?
+- does no single step inside make much of the change (``CUT_INSIDE_SHARE`` of it and
+  ``CUT_INSIDE_RATIO`` times the median step)? A window holding a hard cut is no dissolve,
+  even when the frames before the cut happen to lie between its ends (a lamp switched on);
 - does a shift of the first frame not explain the last (a pan over the same place), nor the
   camera's path tracked frame to frame (a pan or whip pan over a smooth picture, a sky or a
   colour gradient, where phase correlation finds no shift and the frames in between, shifted a
-  fraction of the picture's smooth bands, are mixtures of its ends)?
+  fraction of the picture's smooth bands, are mixtures of its ends)? Nor does that path
+  explain both the window's first and last quarters (``SWEPT_SHARE_MAX``: a whip pan that
+  carries the picture out of the frame, so that its ends have nothing left to compare)?
 
 Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
 from the frame just before its windows to the frame just after them (the dissolve's middle).
@@ -45,8 +50,8 @@ from trajectory.detectors.base import (
     Detector,
     TinyFrames,
     centre,
+    detail_correlation,
     distance,
-    fine_detail,
     gain_free_distance,
     moved,
     relit,
@@ -71,6 +76,11 @@ DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 TRACKED_SHARE_MIN = 0.4  # change left after the camera's tracked path / change: pans and whips
 # over smooth pictures ~0.08, dissolves 0.71-1.0 (88 on development films)
+CUT_INSIDE_SHARE = 0.3  # one step making this share of the window's change (dissolve windows
+# reach 0.34, a lamp then a cut 0.41) ...
+CUT_INSIDE_RATIO = 10.0  # ... and this many times its median step (dissolves < 7, that cut 51)
+SWEPT_SHARE_MAX = 0.4  # change left over both end quarters after the tracked path: whip pans
+# 0.19-0.30, dissolves >= 0.35 per window and >= 0.64 for the best window of each (213)
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
@@ -89,6 +99,7 @@ class DissolveDetector(Detector):
         self._group: tuple[int, int] | None = None  # first and last frame of the open dissolve
         self._velocities: dict[int, np.ndarray] = {}  # frame i -> shift per frame, i to i + M
         self._steps: dict[int, tuple[float, float]] = {}  # frame i -> step_shift to i + 1
+        self._jumps: dict[int, float] = {}  # frame i -> distance to i + 1
         self.latency_frames = REACH + longest
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
@@ -96,6 +107,7 @@ class DissolveDetector(Detector):
         newest = self._frames.count - 1
         self._velocities.pop(newest - self._frames.capacity, None)  # no longer held
         self._steps.pop(newest - self._frames.capacity, None)
+        self._jumps.pop(newest - self._frames.capacity, None)
         cuts = []
         for length in WINDOWS:
             start, end = newest - 2 * length, newest - length  # window [start, end], look-ahead
@@ -113,7 +125,7 @@ class DissolveDetector(Detector):
         if not _is_candidate(self._frames, start, end):
             return []
         velocities = (self._velocity(start - MOTION_FRAMES), self._velocity(end))
-        if not _window_passes(self._frames, start, end, velocities, self._steps):
+        if not _window_passes(self._frames, start, end, velocities, self._steps, self._jumps):
             return []
         if self._group is not None and start <= self._group[1] and end >= self._group[0]:
             self._group = (min(self._group[0], start), max(self._group[1], end))
@@ -165,12 +177,14 @@ def _window_passes(
     end: int,
     velocities: tuple[np.ndarray, np.ndarray],
     steps: dict[int, tuple[float, float]],
+    jumps: dict[int, float],
 ) -> bool:
     """Whether a candidate window [start, end] passes the other tests of the module docstring.
 
     ``velocities``: the outgoing and incoming shots' shifts per frame (dx, dy pixels), measured
     just before and just after the window. ``steps``: frame i -> ``step_shift`` from frame i to
-    i + 1, filled as needed (windows overlap, so most steps are asked for again).
+    i + 1, and ``jumps``: frame i -> ``distance`` from frame i to i + 1, filled as needed
+    (windows overlap, so most are asked for again).
     """
     first, last = frames[start], frames[end]
     if not _is_mixture(frames, start, end, velocities):
@@ -185,8 +199,50 @@ def _window_passes(
         return False
     if shifted_share(first, last) < SHIFT_SHARE_MIN:
         return False
+    if _holds_cut(frames, start, end, chord, jumps):
+        return False
     # Last, as the dearest: asked of the few windows that pass everything else.
-    return tracked_share(first, last, _tracked_path(frames, start, end, steps)) >= TRACKED_SHARE_MIN
+    if tracked_share(first, last, _tracked_path(frames, start, end, steps)) < TRACKED_SHARE_MIN:
+        return False
+    return not _swept(frames, start, end, steps)
+
+
+def _holds_cut(
+    frames: TinyFrames, start: int, end: int, chord: float, jumps: dict[int, float]
+) -> bool:
+    """Whether one step inside the window makes much of its change: a cut, not a dissolve.
+
+    A dissolve spreads its change over its frames; a window that holds a hard cut (the hard-cut
+    detector's) can pass the mixture test when the frames between happen to lie between its
+    ends (a lamp switched on, then a cut). The largest step must be under ``CUT_INSIDE_SHARE``
+    of the change from end to end, or under ``CUT_INSIDE_RATIO`` times the window's median step.
+    ``jumps``: frame i -> distance from frame i to i + 1, filled as needed.
+    """
+    for index in range(start, end):
+        if index not in jumps:
+            jumps[index] = distance(frames[index], frames[index + 1])
+    steps = sorted(jumps[i] for i in range(start, end))
+    largest, median = steps[-1], steps[len(steps) // 2]
+    return largest >= CUT_INSIDE_SHARE * chord and largest >= CUT_INSIDE_RATIO * median
+
+
+def _swept(frames: TinyFrames, start: int, end: int, steps: dict[int, tuple[float, float]]) -> bool:
+    """Whether the camera's tracked path explains the window's first and last quarters.
+
+    A whip pan can swing the picture out of the frame between the window's ends, leaving
+    nothing of the first frame to compare with the last; but over each quarter the place
+    moves less, and the frames at 1/4 and 3/4 are the ends carried along the path (blurred).
+    A dissolve's are mixtures, which no shift explains.
+    """
+    length = end - start
+    quarter, three_quarters = start + round(length / 4), start + round(3 * length / 4)
+    entering = tracked_share(
+        frames[start], frames[quarter], _tracked_path(frames, start, quarter, steps)
+    )
+    leaving = tracked_share(
+        frames[three_quarters], frames[end], _tracked_path(frames, three_quarters, end, steps)
+    )
+    return max(entering, leaving) < SWEPT_SHARE_MAX
 
 
 def _tracked_path(
@@ -219,7 +275,7 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
         and _lit_everywhere(before, after)
     ):
         return True
-    if _detail_correlation(before, after) > DETAIL_SAME_MIN and _lit_everywhere(before, after):
+    if detail_correlation(before, after) > DETAIL_SAME_MIN and _lit_everywhere(before, after):
         return True  # the place's detail under a light that varies across it (a spot lamp)
     return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
 
@@ -234,18 +290,6 @@ def _lit_everywhere(before: np.ndarray, after: np.ndarray) -> bool:
     """
     low, _, _ = relit(before, after)
     return low > RELIT_LOW_MIN
-
-
-def _detail_correlation(before: np.ndarray, after: np.ndarray) -> float:
-    """Correlation of the two frames' fine grey detail (``fine_detail``), over their centres.
-
-    A smooth change of light scales the detail but keeps its pattern (near 1); two places'
-    details are unrelated (near 0), however their layouts of light and dark happen to match.
-    """
-    first, second = fine_detail(before).ravel(), fine_detail(after).ravel()
-    if first.std() < 1e-6 or second.std() < 1e-6:
-        return 0.0
-    return float(np.corrcoef(first, second)[0, 1])
 
 
 def _outside_share(

@@ -21,16 +21,22 @@ candidate still is no cut when
   the frame 3 after with a gain of 1.25-4 and leave under 30% of the change (a lamp switched on
   over a few frames; a cut to an unrelated picture fits a gain near 0);
 - only the light changed between the two frames: a smooth (quadratic) gain field times the
-  frame before, plus an offset, leaves under 30% of the change, and the field brightens every
-  part of the picture by 1.1-4x or darkens every part to 1/4-1/1.1 (a lamp switched on or off,
-  at once, over the whole picture or lighting one part more; another picture fits a field near
-  0 or of both signs), and the fine detail after is no more than ``DETAIL_GROWTH_MAX`` times the
-  detail before under the field's brightest gain (no light adds detail: a cut from a smooth
-  place to a darker detailed one can fit such a field), and the colours changed by one tint at
-  most (``CHROMA_CHANGE_MAX``: a cut between two smooth colour places fits such a field too);
+  frame before, plus an offset, leaves under 30% of the change, and the field brightens some
+  part of the picture by 1.1-4x and darkens none, or the reverse (a lamp switched on or off, at
+  once, over the whole picture or lighting one part more; another picture fits a field near 0
+  or of both signs; where a part kept its light, the fine detail must also correlate, since
+  a smooth field maps one framing of a smooth place onto another), and the fine detail after
+  is no more than ``DETAIL_GROWTH_MAX`` times the detail before under the field's brightest
+  gain (no light adds detail: a cut from a smooth place to a darker detailed one can fit such
+  a field), and the colours changed by one tint at most (``CHROMA_CHANGE_MAX``: a cut between
+  two smooth colour places fits such a field too);
 - the swing of a whip pan starts or stops: one frame is the other blurred along a line
   (``SMEAR_LEFT``) and has lost its detail along that line (``SMEAR_ALONG_MAX``), which shows
   even where the smeared frames hardly change and no shift can be measured;
+- the camera swung into or out of a whip pan: the jump's step, tracked as a global shift
+  (``step_shift``, which follows smooth and blurred pictures), moves the picture
+  ``SWING_MIN_SHIFT`` of the width or more and explains all but ``SWING_TRACKED_LEFT`` of the
+  change, and the step before or after moves it as far the same way;
 - the camera swung: the change is spread over the frames next to the jump (a neighbouring step
   at least ``SWING_SPREAD`` of it that is no slow pan: still that large with small moves undone,
   or a shift of ``SWING_MIN_SHIFT`` of the width) and either a global shift of the frame
@@ -57,12 +63,15 @@ from trajectory.detectors.base import (
     aligned_distance,
     centre,
     chroma_change,
+    detail_correlation,
     distance,
     fine_detail,
     global_shift,
     relit,
     rescaling,
     shifted_share,
+    step_shift,
+    tracked_share,
 )
 from trajectory.detectors.base import timecode as make_timecode
 
@@ -80,7 +89,10 @@ SHAKE_LEFT = 0.5  # ... and undoing a small camera move leaves at least half of 
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
-RELIT_GAIN = 1.1  # a lamp changes every part's exposure between two frames by 10% or more
+RELIT_GAIN = 1.1  # a lamp changes some part's exposure between two frames by 10% or more
+RELIT_STILL = 1.03  # ... and no part the other way by more than 3%
+LAMP_DETAIL_SAME_MIN = 0.6  # correlation of the fine detail where part kept its light: a lamp
+# 0.88, cuts between framings of a smooth place 0.22-0.30
 DETAIL_GROWTH_MAX = 3.0  # a lamp scales fine detail by its gain: lamps <= 1.4x that, cuts ~17x
 DETAIL_NOISE = 0.5  # levels of detail (std) that grain and coding noise add
 CHROMA_CHANGE_MAX = 0.08  # a lamp keeps colours up to one tint: lamps <= 0.04, cuts >= 0.17
@@ -90,6 +102,7 @@ SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smear
 # pans 0.13-0.35, pictures ~1
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
+SWING_TRACKED_LEFT = 0.5  # a step's tracked shift leaves less of its change: whip ends ~0.4
 SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this share of the width
 # one way (a slow pan moves it under 1% a frame, a still shot's cut neighbours not at all)
 
@@ -252,7 +265,7 @@ class HardCutDetector(Detector):
         before, after = frames[index - 1], frames[index]
         if _smears(before, after) or _smears(after, before):
             return False
-        return not self._is_swing(index, jump)
+        return not (self._is_swing(index, jump) or self._swing_tracked(index))
 
     def _shakes_back(self, index: int) -> bool:
         """Whether, camera moves undone, a frame after the jump matches one before it.
@@ -295,20 +308,27 @@ class HardCutDetector(Detector):
         Over a few frames: a global gain of ``LAMP_GAIN`` and an offset map the frame 3 before
         onto the frame 3 after, leaving under ``LAMP_RESIDUAL`` of the change (a lamp switched
         on, rising). At once: the frame is the one before under a smooth gain field (``relit``)
-        that leaves under ``LAMP_RESIDUAL`` of the change and brightens (or darkens) every part
-        of the picture by ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times: another picture fits a
-        field near 0 or of both signs. And its fine detail is the earlier detail under that
-        light, not more, and its colours are the earlier colours but for one tint
-        (``chroma_change``).
+        that leaves under ``LAMP_RESIDUAL`` of the change, brightens some part of the picture
+        by ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times and darkens none (or the reverse):
+        another picture fits a field near 0 or of both signs. Where some part kept its light,
+        the fine detail must be the same (``LAMP_DETAIL_SAME_MIN``). And its fine detail is
+        the earlier detail under that light, not more, and its colours are the earlier
+        colours but for one tint (``chroma_change``).
         """
         gain, left = rescaling(self._frames[index - 3], self._frames[index + 3])
         if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
             return True
         before, after = self._frames[index - 1], self._frames[index]
         low, high, left = relit(before, after)
-        brighter = low >= RELIT_GAIN and high <= LAMP_GAIN[1]
-        darker = 1 / LAMP_GAIN[1] <= low and high <= 1 / RELIT_GAIN
+        brighter = low >= 1 / RELIT_STILL and RELIT_GAIN <= high <= LAMP_GAIN[1]
+        darker = 1 / LAMP_GAIN[1] <= low <= 1 / RELIT_GAIN and high <= RELIT_STILL
         if not ((brighter or darker) and left < LAMP_RESIDUAL):
+            return False
+        # A spot lamp may leave part of the picture as it was. But a smooth field also maps
+        # one framing of a smooth place onto another: where some part kept its light, only
+        # the same fine detail in both frames tells the lamp from such a cut.
+        every_part = low >= RELIT_GAIN or high <= 1 / RELIT_GAIN
+        if not every_part and detail_correlation(before, after) < LAMP_DETAIL_SAME_MIN:
             return False
         # No light makes detail that was not there: a cut from a smooth place (a sky, a colour
         # gradient) to a darker detailed one fits a smooth field of one sign, the fine detail
@@ -329,6 +349,30 @@ class HardCutDetector(Detector):
             return False
         swung = shifted_share(frames[index - CHECK_FRAMES], frames[index + CHECK_FRAMES])
         return swung < SWING_SHIFT_LEFT or self._moves_one_way(index)
+
+    def _swing_tracked(self, index: int) -> bool:
+        """Whether the jump at ``index`` is a step of a fast camera move, followed frame to frame.
+
+        The step shifts the picture (``step_shift``, which needs no fine detail) by at least
+        ``SWING_MIN_SHIFT`` of the width, that shift explains all but ``SWING_TRACKED_LEFT`` of
+        the change, and the step before or after shifts it as far in a direction less than 60
+        degrees away: the first or last step of a whip pan over a smooth or blurred place, where
+        phase correlation finds no shift and the swing's other side is still.
+        """
+        frames = self._frames
+        least = SWING_MIN_SHIFT * frames[index].shape[1]
+        jump_shift = step_shift(frames[index - 1], frames[index])
+        if float(np.hypot(*jump_shift)) < least:
+            return False
+        if tracked_share(frames[index - 1], frames[index], jump_shift) >= SWING_TRACKED_LEFT:
+            return False
+        for step in (index - 1, index + 1):
+            if not (frames.has(step - 1) and frames.has(step)):
+                continue
+            shift = step_shift(frames[step - 1], frames[step])
+            if float(np.hypot(*shift)) >= least and _cosine(shift, jump_shift) > 0.5:
+                return True
+        return False
 
     def _swings_at(self, step: int, index: int, jump: float) -> bool:
         """Whether the step into frame ``step`` next to the jump is part of a fast swing.
@@ -358,8 +402,13 @@ class HardCutDetector(Detector):
         shifts = [global_shift(frames[i - 1], frames[i]) for i in (index - 1, index + 1)]
         if min(float(np.hypot(*shift)) for shift in shifts) < SWING_MIN_SHIFT * width:
             return False
-        (ax, ay), (bx, by) = shifts
-        return (ax * bx + ay * by) / (np.hypot(ax, ay) * np.hypot(bx, by)) > 0.5
+        return _cosine(*shifts) > 0.5
+
+
+def _cosine(first: tuple[float, float], second: tuple[float, float]) -> float:
+    """Cosine of the angle between two shifts (neither zero)."""
+    (ax, ay), (bx, by) = first, second
+    return float((ax * bx + ay * by) / (np.hypot(ax, ay) * np.hypot(bx, by)))
 
 
 def _line_kernel(length: int, angle: float, centred: bool) -> np.ndarray:
