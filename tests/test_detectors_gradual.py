@@ -39,6 +39,15 @@ def moving(count: int, velocity: tuple[float, float], start=(200.0, 120.0)) -> n
     return np.asarray(start) + np.arange(count)[:, None] * np.asarray(velocity)
 
 
+def all_detectors(frames: list[np.ndarray]) -> list:
+    """The cuts of every fast detector together (hard cuts, fades, dissolves), as ``analyze``."""
+    detector = ShotDetector(FPS)
+    for k, frame in enumerate(frames):
+        detector.process(k / FPS, frame)
+    detector.finish()
+    return detector.cuts
+
+
 def run(frames: list[np.ndarray]) -> list[int]:
     """Frame numbers of the dissolve detector's cuts."""
     detector, cuts = DissolveDetector(), []
@@ -159,11 +168,7 @@ def test_whip_pan_over_a_smooth_gradient_makes_no_cut(seed):
     for k in range(70, 80):
         step = int(abs(offsets[k + 1, 0] - offsets[k, 0]))
         frames[k] = cv2.blur(frames[k], (max(step, 1), 1))
-    detector = ShotDetector(FPS)
-    for k, frame in enumerate(frames):
-        detector.process(k / FPS, frame)
-    detector.finish()
-    assert detector.cuts == []
+    assert all_detectors(frames) == []
 
 
 def two_views(canvas: np.ndarray, shift: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -207,11 +212,7 @@ def test_gentle_spot_lamp_that_leaves_part_of_the_picture_as_it_was_makes_no_cut
         gain = ramp if k >= 60 else 1.0
         grain = rng.normal(0, 2, frame.shape[:2])[..., None]
         lit.append(np.clip(frame * gain + grain, 0, 255).astype(np.uint8))
-    detector = ShotDetector(FPS)
-    for k, frame in enumerate(lit):
-        detector.process(k / FPS, frame)
-    detector.finish()
-    assert detector.cuts == []
+    assert all_detectors(lit) == []
 
 
 def test_whip_pan_that_stops_at_once_makes_no_cut():
@@ -223,11 +224,7 @@ def test_whip_pan_that_stops_at_once_makes_no_cut():
     frames = camera(texture(961), offsets)
     for k in range(60, 66):
         frames[k] = cv2.filter2D(frames[k], -1, np.eye(11, dtype=np.float32)[::-1] / 11)
-    detector = ShotDetector(FPS)
-    for k, frame in enumerate(frames):
-        detector.process(k / FPS, frame)
-    detector.finish()
-    assert detector.cuts == []
+    assert all_detectors(frames) == []
 
 
 def held(frames: list[np.ndarray]) -> TinyFrames:
