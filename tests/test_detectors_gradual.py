@@ -7,6 +7,8 @@ while dissolves of 8, 24 and 48 frames mix them. Texture seeds 930-951 chose no 
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import cv2
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from media import colour_gradient, smooth_texture
 
 from trajectory.detectors.base import TinyFrames, distance, moved, step_shift, tiny
 from trajectory.detectors.gradual import DissolveDetector, _holds_cut, _swept
+from trajectory.detectors.hard import HardCutDetector
 from trajectory.shots import ShotDetector
 
 FPS = 24
@@ -277,3 +280,22 @@ def test_whip_pan_window_is_swept_along_the_tracked_path_and_a_dissolve_is_not(s
     ]
     frames = held(mixed)
     assert not _swept(frames, 10, 30, {})
+
+
+def test_whip_pan_step_is_tracked_as_a_swing_and_a_cut_is_not():
+    """The hard-cut detector's tracked-swing test: the last step of a swing of 16 px per frame,
+    its neighbour moving the same way, is a swing; a cut to another place during a slow pan is
+    not. (Over smooth colour bands ``step_shift`` does not follow steps this large: see the
+    README's known limits.)"""
+    offsets = moving(30, (0.2, 0.1))
+    offsets[:, 1] += 16 * np.clip(np.arange(30) - 10, 0, 6)
+    swing = camera(texture(966), offsets)
+    slow = moving(30, (0.2, 0.1))
+    cut = camera(texture(966), slow)[:16] + camera(texture(967), slow)[16:]
+    verdicts = []
+    for frames in (swing, cut):
+        detector = HardCutDetector(Fraction(FPS), 0.6)
+        for k, frame in enumerate(frames):
+            detector.process_frame(k / FPS, frame)
+        verdicts.append(detector._swing_tracked(16))
+    assert verdicts == [True, False]
