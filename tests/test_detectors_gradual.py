@@ -299,3 +299,37 @@ def test_whip_pan_step_is_tracked_as_a_swing_and_a_cut_is_not():
             detector.process_frame(k / FPS, frame)
         verdicts.append(detector._swing_tracked(16))
     assert verdicts == [True, False]
+
+
+def handheld(count: int, seed: int) -> np.ndarray:
+    """Camera offsets (count, 2) of a handheld pan: its speed swings by half either way over
+    about 1.5 s and a shake of 3 px rides on it, so no steady shift carries a frame far."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(count)[:, None]
+    speed = np.array([2.0, -0.8]) * (1 + 0.5 * np.sin(2 * np.pi * k / 37 + rng.uniform(0, 6, 2)))
+    shake = 3 * np.sin(2 * np.pi * k / 11 + rng.uniform(0, 6, 2))
+    return np.array([200.0, 150.0]) + np.cumsum(speed, axis=0) + shake
+
+
+@pytest.mark.parametrize(("seed", "length"), [(970, 40), (971, 48), (973, 40)])
+def test_long_dissolve_from_a_handheld_shot_to_a_smooth_one_is_found_once(seed, length):
+    """The outgoing shot's extrapolated place drifts a few pixels over a long dissolve, and its
+    motion before the window is no steady shift: the mixture is refitted with both pictures
+    realigned, and the camera's tracked path undoes the motion outside. One cut, inside."""
+    before, after = 70, 70
+    outgoing = camera(texture(seed), handheld(before + length, seed))
+    smooth = cv2.GaussianBlur(soft_texture(seed + 50), (0, 0), 12)
+    incoming = camera(smooth, moving(length + after, (0.3, 0.1)))
+    mixed = [
+        cv2.addWeighted(a, 1 - w, b, w, 0)
+        for k, (a, b) in enumerate(zip(outgoing[before:], incoming[:length]))
+        for w in [(k + 1) / (length + 1)]
+    ]
+    rng = np.random.default_rng(seed)
+    frames = [
+        np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8)
+        for f in outgoing[:before] + mixed + incoming[length:]
+    ]
+    cuts = run(frames)
+    assert len(cuts) == 1, cuts
+    assert before <= cuts[0] < before + length

@@ -12,8 +12,11 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   window, computed once per frame), the incoming one the last frame carried back by its shift
   (measured after). The frame is fitted as ``(1 - a) A_k + a B_k``: ``a`` must lie near the
   frame's place in the window and the residual be small against ``|B_k - A_k|``, on the tiny
-  copies or on 16x9 copies (whose layout zooms hardly change). A hard cut or a lamp's quick
-  rise inside gives ``a`` of 0 or 1 at 1/4 or 3/4; a flash or a whip pan leaves a large residual;
+  copies or on 16x9 copies (whose layout zooms hardly change). A shot's speed changes under a
+  handheld camera or an easing pan, so where that fit fails, both pictures are realigned by a
+  small shift (``_realigned``: Gauss-Newton on the mixture, within ``SHIFT_REFINE_*`` pixels)
+  and the frame is fitted once more. A hard cut or a lamp's quick rise inside gives ``a`` of 0
+  or 1 at 1/4 or 3/4; a flash or a whip pan leaves a large residual;
 - do the ends show two places? Not if the last frame is the first at another exposure (a lamp,
   a fade: the fade detector's) under a light that stays positive all over (a global gain and
   offset also fit some dissolves between places whose light and dark parts partly coincide;
@@ -22,7 +25,9 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   correlate (``SAME_PICTURE_MAX``: one place moved, zoomed or relit; the two places of a
   dissolve correlate near 0), with the first frame as is or carried on by the measured motion;
 - is the change concentrated in the window: does the layout change less over as many frames
-  before and after it (``OUTSIDE_MAX`` of the window's change)? Steady camera motion does not.
+  before and after it (``OUTSIDE_MAX`` of the window's change), with the camera's motion there
+  undone (the steady shift measured at the window, or the path tracked frame to frame, which
+  follows a handheld camera)? Steady camera motion does not.
   A side where one step between neighbouring frames makes most of its change holds a nearby
   cut, which says nothing of the camera: that side is left out;
 - does the picture inside move no faster than its shots (``SWING_MIN``; a whip pan does)?
@@ -66,6 +71,10 @@ CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
 COARSE_MIXTURE_MAX = 0.2  # the same on 16x9 copies, for dissolves under camera motion
 MIX_SPREAD = 0.15  # fitted mixing weight - the frame's place in the window
+SHIFT_REFINE_BASE = 0.5  # pixels by which a shot's extrapolated place may be corrected, plus
+SHIFT_REFINE_PER_FRAME = 0.1  # per frame from the window's end the shot is carried from
+REALIGN_STEPS = 3  # Gauss-Newton steps of that correction
+REALIGN_RIDGE = 0.02  # of the gradients' trace per picture, as in ``step_shift``
 MOTION_FRAMES = 6  # frames over which each shot's own motion is measured (<= min(WINDOWS):
 # the incoming shot's motion is measured after the window, inside the look-ahead)
 RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
@@ -96,7 +105,11 @@ class DissolveDetector(Detector):
     def __init__(self) -> None:
         longest = max(WINDOWS)
         self._frames = TinyFrames(REACH + 3 * longest)  # a closing dissolve is still held
-        self._group: tuple[int, int] | None = None  # first and last frame of the open dissolve
+        # First and last frame of each open dissolve: the union of its overlapping windows.
+        # Windows of a dissolve arrive out of order (short ones sooner, long ones later, over
+        # the same frames), so a window that meets no open dissolve opens another, and the two
+        # join if a later window spans both; one closes once no later window can reach it.
+        self._groups: list[tuple[int, int]] = []
         self._velocities: dict[int, np.ndarray] = {}  # frame i -> shift per frame, i to i + M
         self._steps: dict[int, tuple[float, float]] = {}  # frame i -> step_shift to i + 1
         self._jumps: dict[int, float] = {}  # frame i -> distance to i + 1
@@ -113,26 +126,28 @@ class DissolveDetector(Detector):
             start, end = newest - 2 * length, newest - length  # window [start, end], look-ahead
             if start - length >= 0:
                 cuts += self._consider(start, end)
-        if self._group is not None and newest - self._group[1] > REACH:
-            cuts += self._close()
+        for group in [g for g in self._groups if newest - g[1] > REACH]:
+            self._groups.remove(group)
+            cuts += self._close(group)
         return cuts
 
     def post_process(self) -> list[Cut]:
-        return self._close() if self._group is not None else []
+        cuts = [cut for group in self._groups for cut in self._close(group)]
+        self._groups = []
+        return cuts
 
     def _consider(self, start: int, end: int) -> list[Cut]:
-        """Adds a passing window to the open dissolve, or closes that and opens a new one."""
+        """Joins a passing window to the open dissolves it overlaps, or opens one."""
         if not _is_candidate(self._frames, start, end):
             return []
         velocities = (self._velocity(start - MOTION_FRAMES), self._velocity(end))
         if not _window_passes(self._frames, start, end, velocities, self._steps, self._jumps):
             return []
-        if self._group is not None and start <= self._group[1] and end >= self._group[0]:
-            self._group = (min(self._group[0], start), max(self._group[1], end))
-            return []
-        cuts = self._close() if self._group is not None else []
-        self._group = (start, end)
-        return cuts
+        met = [g for g in self._groups if start <= g[1] and end >= g[0]]
+        for group in met:
+            self._groups.remove(group)
+        self._groups.append((min([start, *(g[0] for g in met)]), max([end, *(g[1] for g in met)])))
+        return []
 
     def _velocity(self, index: int) -> np.ndarray:
         """The picture's shift per frame (dx, dy pixels) from frame ``index`` to index + M."""
@@ -142,22 +157,22 @@ class DissolveDetector(Detector):
             self._velocities[index] = np.array([dx, dy]) / MOTION_FRAMES
         return self._velocities[index]
 
-    def _close(self) -> list[Cut]:
-        """The cut of the open dissolve: its first frame past half-way from A to B.
+    def _close(self, group: tuple[int, int]) -> list[Cut]:
+        """The cut of a dissolve: its first frame past half-way from A to B.
 
-        A and B are the frames at the ends of all its passing windows together, outside the
-        dissolve on either side, so the camera's motion weighs the same on both.
+        A and B are the frames at the ends of all its passing windows together (``group``),
+        outside the dissolve on either side, so the camera's motion weighs the same on both.
         """
-        first, last = self._group
-        self._group = None
+        first, last = group
         frames = self._frames
         first = max(first, frames.count - frames.capacity)
         if not (frames.has(first) and frames.has(last)):
             return []
-        chord = frames[last] - frames[first]
+        # On the 16x9 layouts, which the shots' own motion hardly changes over a dissolve.
+        start, chord = _coarse(frames[first]), _coarse(frames[last]) - _coarse(frames[first])
         norm = max(float((chord * chord).sum()), 1e-6)
         for index in range(first, last + 1):
-            progress = float(((frames[index] - frames[first]) * chord).sum()) / norm
+            progress = float(((_coarse(frames[index]) - start) * chord).sum()) / norm
             if progress >= 0.5:
                 return [Cut(frames.time(index), "dissolve")]
         return []
@@ -193,7 +208,7 @@ def _window_passes(
     chord = distance(first, last)
     if _same_picture(first, last, chord) or _same_picture(carried, last, chord):
         return False
-    if _outside_share(frames, start, end, velocities) > OUTSIDE_MAX:
+    if _outside_share(frames, start, end, velocities, steps) > OUTSIDE_MAX:
         return False
     if _swings(frames, start, end, velocities):
         return False
@@ -293,12 +308,18 @@ def _lit_everywhere(before: np.ndarray, after: np.ndarray) -> bool:
 
 
 def _outside_share(
-    frames: TinyFrames, start: int, end: int, velocities: tuple[np.ndarray, np.ndarray]
+    frames: TinyFrames,
+    start: int,
+    end: int,
+    velocities: tuple[np.ndarray, np.ndarray],
+    steps: dict[int, tuple[float, float]],
 ) -> float:
     """How much the layout changes over the window's length just outside it, on either side.
 
-    As a share of its change inside (the larger side). Steady camera motion changes both sides
-    as much as the window; a dissolve leaves them calm. A side that holds a cut (one step
+    As a share of its change inside (the larger side), with the camera's motion undone: the
+    far frame carried by the steady shift measured at the window or along the path tracked
+    frame to frame, whichever leaves less. Steady camera motion changes both sides as much as
+    the window; a dissolve leaves them calm. A side that holds a cut (one step
     between neighbouring frames makes most of its change) says nothing of the camera beyond the
     cut: it counts only when both sides hold one, by its rate of change up to the cut against
     the window's (the calmer side). A cut closer than ``MOTION_FRAMES`` to the window spoils
@@ -310,8 +331,15 @@ def _outside_share(
     calm, cut = [], []
     for near, direction, velocity in ((start, -1, velocities[0]), (end, 1, velocities[1])):
         layouts = [_coarse(frames[near + direction * i]) for i in range(length + 1)]
-        far = moved(frames[near + direction * length], -direction * velocity * length)
-        change = distance(layouts[0], _coarse(far))
+        beyond = near + direction * length
+        # The far frame carried to the near one by the steady motion measured at the window,
+        # and by the camera's path tracked frame to frame (a handheld camera's or an easing
+        # pan's speed changes over a long window): whichever leaves less change.
+        path = np.array(_tracked_path(frames, min(near, beyond), max(near, beyond), steps))
+        change = min(
+            distance(layouts[0], _coarse(moved(frames[beyond], -direction * velocity * length))),
+            distance(layouts[0], _coarse(moved(frames[beyond], -direction * path))),
+        )
         jumps = [distance(a, b) for a, b in zip(layouts, layouts[1:])]
         at = int(np.argmax(jumps))  # the step from layouts[at] to layouts[at + 1]
         if change <= OUTSIDE_MAX * inside or jumps[at] <= CUT_SHARE * change:
@@ -366,13 +394,65 @@ def _is_mixture(
         k = start + round(share * length)
         before = moved(first, outgoing * (k - start))
         after = moved(last, incoming * (k - end))
-        for coarse, limit in list(limits.items()):
-            mix, left = _fit_mixture(frames[k], before, after, coarse=coarse)
-            if abs(mix - (k - start) / length) > MIX_SPREAD or left > limit:
-                del limits[coarse]  # this scale has failed
-        if not limits:
-            return False
+        if not _fits_mixture(frames[k], before, after, (k - start) / length, limits):
+            # A shot's own speed changes under a handheld camera or an easing pan, so the
+            # extrapolated pictures can lie a pixel or two off: realigned, asked once more.
+            reach = SHIFT_REFINE_BASE + SHIFT_REFINE_PER_FRAME * max(k - start, end - k)
+            before, after = _realigned(frames[k], before, after, reach)
+            if not _fits_mixture(frames[k], before, after, (k - start) / length, limits):
+                return False
     return True
+
+
+def _fits_mixture(
+    frame: np.ndarray, before: np.ndarray, after: np.ndarray, place: float, limits: dict
+) -> bool:
+    """Whether ``frame`` is a mixture of ``before`` and ``after`` at ``place`` on a scale of
+    ``limits`` (coarse -> residual limit) that has not yet failed; drops the scales that fail.
+    """
+    failed = []
+    for coarse, limit in limits.items():
+        mix, left = _fit_mixture(frame, before, after, coarse=coarse)
+        if abs(mix - place) > MIX_SPREAD or left > limit:
+            failed.append(coarse)
+    if len(failed) == len(limits):
+        return False
+    for coarse in failed:
+        del limits[coarse]
+    return True
+
+
+def _realigned(
+    frame: np.ndarray, before: np.ndarray, after: np.ndarray, reach: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``before`` and ``after`` moved so that ``frame`` is best fitted as a mixture of them.
+
+    Gauss-Newton on ``frame ~ (1 - a) before(x - s) + a after(x - t)``, linear in ``a``,
+    ``(1 - a) s`` and ``a t`` once each picture is expanded by its gradients (as Lucas-Kanade
+    does for one picture), on slightly blurred copies over the centre. Each shift stays
+    within ``reach`` pixels: a correction of the shots' extrapolated motion, not a new one.
+    """
+    inner = centre(frame)
+    target = cv2.GaussianBlur(frame, (0, 0), 1.0)[inner].ravel()
+    smooth = cv2.GaussianBlur(before, (0, 0), 1.0), cv2.GaussianBlur(after, (0, 0), 1.0)
+    shifts = np.zeros((2, 2))  # (dx, dy) of before, of after
+    for _ in range(REALIGN_STEPS):
+        first, second = moved(smooth[0], shifts[0]), moved(smooth[1], shifts[1])
+        columns = [(second - first)[inner].ravel()]
+        for picture in (first, second):
+            grad_y, grad_x = np.gradient(picture, axis=(0, 1))
+            columns += [-grad_x[inner].ravel(), -grad_y[inner].ravel()]
+        design = np.stack(columns, axis=1)
+        normal = design.T @ design
+        # As in ``step_shift``, a small ridge: a shift the pictures cannot tell stays put.
+        normal[1:, 1:] += (REALIGN_RIDGE * np.trace(normal[1:, 1:]) / 2 + 1e-3) * np.eye(4)
+        normal[0, 0] += 1e-6
+        solution = np.linalg.solve(normal, design.T @ (target - first[inner].ravel()))
+        mix = float(np.clip(solution[0], 0.05, 0.95))
+        shifts[0] += solution[1:3] / (1 - mix)
+        shifts[1] += solution[3:5] / mix
+        shifts = np.clip(shifts, -reach, reach)
+    return moved(before, shifts[0]), moved(after, shifts[1])
 
 
 def _layout_r2(before: np.ndarray, after: np.ndarray) -> float:
