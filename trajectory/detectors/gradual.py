@@ -73,7 +73,8 @@ COARSE_MIXTURE_MAX = 0.2  # the same on 16x9 copies, for dissolves under camera 
 MIX_SPREAD = 0.15  # fitted mixing weight - the frame's place in the window
 SHIFT_REFINE_BASE = 0.5  # pixels by which a shot's extrapolated place may be corrected, plus
 SHIFT_REFINE_PER_FRAME = 0.1  # per frame from the window's end the shot is carried from
-REALIGN_STEPS = 3  # Gauss-Newton steps of that correction
+REALIGN_STEPS = 2  # Gauss-Newton steps of that correction
+REALIGN_NEAR = 1.6  # asked only where the first fit came within this many times its limits
 REALIGN_RIDGE = 0.02  # of the gradients' trace per picture, as in ``step_shift``
 MOTION_FRAMES = 6  # frames over which each shot's own motion is measured (<= min(WINDOWS):
 # the incoming shot's motion is measured after the window, inside the look-ahead)
@@ -202,6 +203,10 @@ def _window_passes(
     (windows overlap, so most are asked for again).
     """
     first, last = frames[start], frames[end]
+    # Cheapest first (the verdict does not depend on the order): a pan fails the shift test
+    # with one phase correlation, before any mixture is fitted.
+    if shifted_share(first, last) < SHIFT_SHARE_MIN:
+        return False
     if not _is_mixture(frames, start, end, velocities):
         return False
     carried = moved(first, velocities[0] * (end - start))  # the outgoing shot at the end
@@ -211,8 +216,6 @@ def _window_passes(
     if _outside_share(frames, start, end, velocities, steps) > OUTSIDE_MAX:
         return False
     if _swings(frames, start, end, velocities):
-        return False
-    if shifted_share(first, last) < SHIFT_SHARE_MIN:
         return False
     if _holds_cut(frames, start, end, chord, jumps):
         return False
@@ -394,32 +397,37 @@ def _is_mixture(
         k = start + round(share * length)
         before = moved(first, outgoing * (k - start))
         after = moved(last, incoming * (k - end))
-        if not _fits_mixture(frames[k], before, after, (k - start) / length, limits):
+        fits, near = _fits_mixture(frames[k], before, after, (k - start) / length, limits)
+        if not fits and near:
             # A shot's own speed changes under a handheld camera or an easing pan, so the
             # extrapolated pictures can lie a pixel or two off: realigned, asked once more.
             reach = SHIFT_REFINE_BASE + SHIFT_REFINE_PER_FRAME * max(k - start, end - k)
             before, after = _realigned(frames[k], before, after, reach)
-            if not _fits_mixture(frames[k], before, after, (k - start) / length, limits):
-                return False
+            fits, _ = _fits_mixture(frames[k], before, after, (k - start) / length, limits)
+        if not fits:
+            return False
     return True
 
 
 def _fits_mixture(
     frame: np.ndarray, before: np.ndarray, after: np.ndarray, place: float, limits: dict
-) -> bool:
+) -> tuple[bool, bool]:
     """Whether ``frame`` is a mixture of ``before`` and ``after`` at ``place`` on a scale of
-    ``limits`` (coarse -> residual limit) that has not yet failed; drops the scales that fail.
+    ``limits`` (coarse -> residual limit) that has not yet failed (and drops the scales that
+    fail), and whether it came near on one: within ``REALIGN_NEAR`` times the limits, as a
+    misplaced mixture does (worth realigning; a cut or a flash is far).
     """
-    failed = []
+    failed, near = [], False
     for coarse, limit in limits.items():
         mix, left = _fit_mixture(frame, before, after, coarse=coarse)
         if abs(mix - place) > MIX_SPREAD or left > limit:
             failed.append(coarse)
+            near |= abs(mix - place) <= REALIGN_NEAR * MIX_SPREAD and left <= REALIGN_NEAR * limit
     if len(failed) == len(limits):
-        return False
+        return False, near
     for coarse in failed:
         del limits[coarse]
-    return True
+    return True, True
 
 
 def _realigned(
