@@ -238,6 +238,16 @@ def held(frames: list[np.ndarray]) -> TinyFrames:
     return copies
 
 
+def cross_fade(outgoing: list[np.ndarray], incoming: list[np.ndarray]) -> list[np.ndarray]:
+    """A linear dissolve from the first of ``outgoing`` to the last of ``incoming``, frame by
+    frame (both lists as long)."""
+    last = len(outgoing) - 1
+    return [
+        cv2.addWeighted(a, 1 - k / last, b, k / last, 0)
+        for k, (a, b) in enumerate(zip(outgoing, incoming))
+    ]
+
+
 def test_a_window_holding_a_cut_is_no_dissolve_and_a_dissolve_holds_none():
     """A lamp switched on, then a hard cut 30 frames later: the frames between lie between the
     window's ends, but one step makes much of the change. A 48-frame dissolve spreads it."""
@@ -247,15 +257,7 @@ def test_a_window_holding_a_cut_is_no_dissolve_and_a_dissolve_holds_none():
     lamp_then_cut += camera(other, moving(20, (0.3, 0.1)))
     frames = held(lamp_then_cut)
     assert _holds_cut(frames, 5, 55, distance(frames[5], frames[55]), {})
-    outgoing, incoming = (
-        camera(place, moving(60, (0.3, 0.1))),
-        camera(other, moving(60, (0.3, 0.1))),
-    )
-    mixed = [
-        cv2.addWeighted(a, 1 - k / 59, b, k / 59, 0)
-        for k, (a, b) in enumerate(zip(outgoing, incoming))
-    ]
-    frames = held(mixed)
+    frames = held(cross_fade(shot, camera(other, moving(60, (0.3, 0.1)))))
     assert not _holds_cut(frames, 5, 55, distance(frames[5], frames[55]), {})
 
 
@@ -270,15 +272,8 @@ def test_whip_pan_window_is_swept_along_the_tracked_path_and_a_dissolve_is_not(s
     swing[11:18] = [cv2.blur(frame, (1, 16)) for frame in swing[11:18]]  # motion blur
     frames = held(swing)
     assert _swept(frames, 10, 18, {})
-    outgoing, incoming = (
-        camera(texture(seed), moving(40, (0.2, 0.1))),
-        camera(texture(seed + 10), moving(40, (-0.3, 0.2))),
-    )
-    mixed = [
-        cv2.addWeighted(a, 1 - k / 39, b, k / 39, 0)
-        for k, (a, b) in enumerate(zip(outgoing, incoming))
-    ]
-    frames = held(mixed)
+    outgoing = camera(texture(seed), moving(40, (0.2, 0.1)))
+    frames = held(cross_fade(outgoing, camera(texture(seed + 10), moving(40, (-0.3, 0.2)))))
     assert not _swept(frames, 10, 30, {})
 
 

@@ -219,7 +219,7 @@ def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
 
 
 _FIT_STEPS = 4  # Gauss-Newton steps per scale; each stops early below 0.01 px
-_RIDGE = 0.02  # of the gradient matrix's trace: a shift the picture cannot tell stays ~0
+SHIFT_RIDGE = 0.02  # of the gradient matrix's trace: a shift the picture cannot tell stays ~0
 
 
 def _fit_translation(first: np.ndarray, second: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -232,7 +232,7 @@ def _fit_translation(first: np.ndarray, second: np.ndarray, shift: np.ndarray) -
         error = (second - shifted)[inner].ravel()
         # second(x) = moved(x - step) ~ moved(x) - step . gradient
         normal = np.array([[grad_x @ grad_x, grad_x @ grad_y], [grad_x @ grad_y, grad_y @ grad_y]])
-        normal += (_RIDGE * np.trace(normal) + 1e-3) * np.eye(2)
+        normal += (SHIFT_RIDGE * np.trace(normal) + 1e-3) * np.eye(2)
         step = np.linalg.solve(normal, -np.array([grad_x @ error, grad_y @ error]))
         shift = shift + step
         if np.hypot(*step) < 0.01:

@@ -51,6 +51,7 @@ import cv2
 import numpy as np
 
 from trajectory.detectors.base import (
+    SHIFT_RIDGE,
     Cut,
     Detector,
     TinyFrames,
@@ -75,7 +76,6 @@ SHIFT_REFINE_BASE = 0.5  # pixels by which a shot's extrapolated place may be co
 SHIFT_REFINE_PER_FRAME = 0.1  # per frame from the window's end the shot is carried from
 REALIGN_STEPS = 2  # Gauss-Newton steps of that correction
 REALIGN_NEAR = 1.6  # asked only where the first fit came within this many times its limits
-REALIGN_RIDGE = 0.02  # of the gradients' trace per picture, as in ``step_shift``
 MOTION_FRAMES = 6  # frames over which each shot's own motion is measured (<= min(WINDOWS):
 # the incoming shot's motion is measured after the window, inside the look-ahead)
 RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change: a lamp or a
@@ -119,9 +119,8 @@ class DissolveDetector(Detector):
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._frames.add(time_s, frame)
         newest = self._frames.count - 1
-        self._velocities.pop(newest - self._frames.capacity, None)  # no longer held
-        self._steps.pop(newest - self._frames.capacity, None)
-        self._jumps.pop(newest - self._frames.capacity, None)
+        for per_frame in (self._velocities, self._steps, self._jumps):
+            per_frame.pop(newest - self._frames.capacity, None)  # no longer held
         cuts = []
         for length in WINDOWS:
             start, end = newest - 2 * length, newest - length  # window [start, end], look-ahead
@@ -170,10 +169,11 @@ class DissolveDetector(Detector):
         if not (frames.has(first) and frames.has(last)):
             return []
         # On the 16x9 layouts, which the shots' own motion hardly changes over a dissolve.
-        start, chord = _coarse(frames[first]), _coarse(frames[last]) - _coarse(frames[first])
+        origin = _coarse(frames[first])
+        chord = _coarse(frames[last]) - origin
         norm = max(float((chord * chord).sum()), 1e-6)
         for index in range(first, last + 1):
-            progress = float(((_coarse(frames[index]) - start) * chord).sum()) / norm
+            progress = float(((_coarse(frames[index]) - origin) * chord).sum()) / norm
             if progress >= 0.5:
                 return [Cut(frames.time(index), "dissolve")]
         return []
@@ -239,8 +239,8 @@ def _holds_cut(
     for index in range(start, end):
         if index not in jumps:
             jumps[index] = distance(frames[index], frames[index + 1])
-    steps = sorted(jumps[i] for i in range(start, end))
-    largest, median = steps[-1], steps[len(steps) // 2]
+    ordered = sorted(jumps[i] for i in range(start, end))
+    largest, median = ordered[-1], ordered[len(ordered) // 2]
     return largest >= CUT_INSIDE_SHARE * chord and largest >= CUT_INSIDE_RATIO * median
 
 
@@ -452,8 +452,8 @@ def _realigned(
             columns += [-grad_x[inner].ravel(), -grad_y[inner].ravel()]
         design = np.stack(columns, axis=1)
         normal = design.T @ design
-        # As in ``step_shift``, a small ridge: a shift the pictures cannot tell stays put.
-        normal[1:, 1:] += (REALIGN_RIDGE * np.trace(normal[1:, 1:]) / 2 + 1e-3) * np.eye(4)
+        # ``step_shift``'s ridge, per picture: a shift the pictures cannot tell stays put.
+        normal[1:, 1:] += (SHIFT_RIDGE * np.trace(normal[1:, 1:]) / 2 + 1e-3) * np.eye(4)
         normal[0, 0] += 1e-6
         solution = np.linalg.solve(normal, design.T @ (target - first[inner].ravel()))
         mix = float(np.clip(solution[0], 0.05, 0.95))

@@ -102,9 +102,10 @@ SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smear
 # pans 0.13-0.35, pictures ~1
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
-SWING_TRACKED_LEFT = 0.5  # a step's tracked shift leaves less of its change: whip ends ~0.4
 SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this share of the width
 # one way (a slow pan moves it under 1% a frame, a still shot's cut neighbours not at all)
+SWING_TRACKED_LEFT = 0.5  # a whip pan's first or last step: its tracked shift leaves less of
+# its change (0.36 at the development whip that needed it; a cut's step ~1)
 
 
 def _median(values: list[float]) -> float:
@@ -419,11 +420,11 @@ def _line_kernel(length: int, angle: float, centred: bool) -> np.ndarray:
     """
     size = length if centred else 2 * length - 1
     kernel = np.zeros((size, size), np.float32)
-    centre = (size - 1) / 2
+    middle = (size - 1) / 2
     dx, dy = np.cos(np.radians(angle)), np.sin(np.radians(angle))
     reach = (length - 1) / 2 if centred else length - 1
     for t in np.linspace(-reach if centred else 0.0, reach, 4 * length):
-        kernel[int(round(centre + t * dy)), int(round(centre + t * dx))] = 1.0
+        kernel[int(round(middle + t * dy)), int(round(middle + t * dx))] = 1.0
     return kernel / kernel.sum()
 
 
