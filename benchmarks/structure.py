@@ -271,18 +271,26 @@ def main() -> None:
     parser.add_argument(
         "--variant-seeds", help="second-style films (structure_variants.py) of these seeds"
     )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        help="length of the --seeds / --variant-seeds films (default 30 / 32 s); films of 60 s "
+        "or more also change scene at hard cuts",
+    )
     args = parser.parse_args()
+    lengths = {} if args.seconds is None else {"seconds": args.seconds}
     methods = [] if args.only_timing else args.methods.split(",")
     wanted = set(filter(None, args.films.split(",")))
     results, films = {}, {}
     films_of = []  # (spec, the function that makes and caches its film)
     if args.seeds:
         films_of += [
-            (structure_films.small_spec(s), structure_films.film) for s in seed_list(args.seeds)
+            (structure_films.small_spec(s, **lengths), structure_films.film)
+            for s in seed_list(args.seeds)
         ]
     if args.variant_seeds:
         films_of += [
-            (structure_variants.variant_spec(s), structure_variants.film)
+            (structure_variants.variant_spec(s, **lengths), structure_variants.film)
             for s in seed_list(args.variant_seeds)
         ]
     if not films_of:

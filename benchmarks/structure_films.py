@@ -124,10 +124,19 @@ SPECS = [
 ]
 
 
+def length_suffix(seconds: float, default: float) -> str:
+    """The name's mark of a film longer or shorter than its kind's default ("" or "-60s")."""
+    return "" if seconds == default else f"-{seconds:g}s"
+
+
 def small_spec(seed: int, seconds: float = 30.0) -> StructureSpec:
-    """A small, quick film (320x180, 24 fps) with every kind of event, for tests."""
+    """A small, quick film (320x180, 24 fps) with every kind of event, for tests.
+
+    Every gradual kind enters a scene once before scenes change at hard cuts too, so films
+    over about 40 s also hold scenes that change at a hard cut.
+    """
     return StructureSpec(
-        f"small-{seed}",
+        f"small-{seed}{length_suffix(seconds, 30.0)}",
         seed=seed,
         seconds=seconds,
         width=320,

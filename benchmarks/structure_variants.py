@@ -41,7 +41,7 @@ def variant_spec(seed: int, seconds: float = 32.0) -> base.StructureSpec:
     rng = np.random.default_rng([seed, 1])
     fps = str(rng.choice(["24", "25", "30000/1001"]))
     return base.StructureSpec(
-        f"variant{VARIANT_VERSION}-{seed}",
+        f"variant{VARIANT_VERSION}-{seed}{base.length_suffix(seconds, 32.0)}",
         seed=seed,
         seconds=seconds,
         width=640,

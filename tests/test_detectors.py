@@ -217,6 +217,31 @@ def test_lamp_switched_on_in_a_near_black_room_makes_no_fade():
     assert shots.cuts == []
 
 
+def fade_into_a_dim_room(seed: int, lamp_at: int | None) -> list:
+    """A bright shot fades out (12 frames), holds black (6), fades in (12) to a dark room that
+    stays under ThresholdDetector's level (mean ~7); a lamp lights it up at ``lamp_at``."""
+    a, room = pan(texture(seed), 60), pan(texture(seed + 1), 150)
+    dim = [cv2.convertScaleAbs(f, alpha=0.15, beta=7 - 0.15 * float(np.mean(f))) for f in room]
+    lit = [cv2.convertScaleAbs(f, alpha=3.0) for f in dim]
+    out = [cv2.convertScaleAbs(f, alpha=1 - (k + 1) / 12) for k, f in enumerate(a[48:])]
+    black = [np.zeros_like(a[0])] * 6
+    into = [cv2.convertScaleAbs(f, alpha=(k + 1) / 13) for k, f in enumerate(dim[:12])]
+    after = dim[12:] if lamp_at is None else dim[12 : lamp_at - 66] + lit[lamp_at - 66 :]
+    return a[:48] + out + black + into + after
+
+
+@pytest.mark.parametrize("lamp_at", [None, 160])
+def test_fade_into_a_dim_room_is_cut_where_it_leaves_the_black(lamp_at):
+    frames = fade_into_a_dim_room(925, lamp_at)
+    assert float(np.mean(frames[90:150])) < 12  # never rises through ThresholdDetector's level
+    shots = ShotDetector(FPS)
+    for k, frame in enumerate(frames):
+        shots.process(k / FPS, frame)
+    shots.finish()
+    # The fade-in spans frames 66-77; the lamp (160) is no second cut.
+    assert [(66 <= round(c.time_s * FPS) <= 78, c.kind) for c in shots.cuts] == [(True, "fade")]
+
+
 def test_shot_detector_prefers_the_dissolve_to_a_hard_cut_of_the_same_transition():
     a, b = texture(919), texture(920)
     outgoing, incoming = pan(a, 68), pan(b, 68, speed=-0.6, start=200)

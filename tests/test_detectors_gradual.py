@@ -15,7 +15,7 @@ import pytest
 from media import colour_gradient, smooth_texture
 
 from trajectory.detectors.base import TinyFrames, distance, moved, step_shift, tiny
-from trajectory.detectors.gradual import DissolveDetector, _holds_cut, _swept
+from trajectory.detectors.gradual import DissolveDetector, _holds_cut, _is_mixture, _swept
 from trajectory.detectors.hard import HardCutDetector
 from trajectory.shots import ShotDetector
 
@@ -259,6 +259,20 @@ def test_a_window_holding_a_cut_is_no_dissolve_and_a_dissolve_holds_none():
     assert _holds_cut(frames, 5, 55, distance(frames[5], frames[55]), {})
     frames = held(cross_fade(shot, camera(other, moving(60, (0.3, 0.1)))))
     assert not _holds_cut(frames, 5, 55, distance(frames[5], frames[55]), {})
+
+
+def test_a_pause_between_two_changes_is_no_dissolve_however_its_frames_fit():
+    """Two quick changes with a still picture between them (a short dissolve, then a lamp) can
+    put the still frames near the window's 1/4 and 1/2 places as mixtures; but the weight does
+    not rise between them. A 48-frame dissolve's rises steadily."""
+    still = (0, 0)
+    a, b = camera(texture(966), moving(49, still)), camera(texture(967), moving(49, still))
+    pause = cv2.addWeighted(a[0], 0.62, b[0], 0.38, 0)
+    paused = a[:6] + cross_fade(a[6:11], [pause] * 5) + [pause] * 19
+    paused += cross_fade([pause] * 11, b[30:41]) + b[41:]
+    velocities = (np.zeros(2), np.zeros(2))
+    assert not _is_mixture(held(paused), 0, 48, velocities)
+    assert _is_mixture(held(cross_fade(a, b)), 0, 48, velocities)
 
 
 @pytest.mark.parametrize("seed", [964, 965])

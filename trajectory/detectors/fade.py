@@ -7,6 +7,13 @@ A dim shot that a lamp lights up is under ``ThresholdDetector``'s level too,
 but holds a picture throughout; it is no fade when, besides, a gain and offset of the last dark
 frame explain ``SAME_PICTURE_R2`` of the variance of the frame at the cut (the same picture,
 brighter; a cut from a dark picture to another one is still a cut).
+
+A fade-in can also end on a dim picture that stays under ``ThresholdDetector``'s level (a night
+room, later lit by a lamp): the level never rises through it, and ``ThresholdDetector`` would
+report the fade only when the picture brightens, seconds later, or never. So a picture that
+comes out of black (``DIM_RISE`` levels over the black frames) and holds its level for
+``DIM_HOLD_S`` is cut where it left the black; a rise later in the same run is that picture
+brightening, not another fade.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ DARK_LEVEL = 12.0  # mean level under which ThresholdDetector takes a frame for 
 SAME_PICTURE_R2 = 0.5  # R^2 of the frame at the cut on the dark frame before: a lamp ~0.99,
 # another picture or black ~0
 KEPT_FRAMES = 8  # tiny frames held to find the one at a reported cut (the detector reports at once)
+DIM_RISE = 3.0  # mean levels over the black that make a dim picture (black ~1, a night room 6-10)
+DIM_STEADY = 0.3  # mean levels a held dim picture moves per frame at most (grain ~0.05)
+DIM_HOLD_S = 0.5  # how long it holds before the fade into it is cut
 
 
 class FadeDetector(Detector):
@@ -49,19 +59,30 @@ class FadeDetector(Detector):
         self._darkest: np.ndarray | None = None  # darkest frame of the dark run going on
         self._darkest_level = 0.0  # ... and its mean level
         self._last_dark: np.ndarray | None = None  # ... of the last dark run that ended
-        self.latency_frames = 2
+        self._hold_frames = max(2, round(DIM_HOLD_S * float(rate)))
+        self._dim = _DimFadeIn()
+        self.latency_frames = self._hold_frames + 2
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._last = timecode(time_s, self._rate)
         found = self._detector.process_frame(self._last, frame)
-        if self._checked:
-            self._follow_dark_run(time_s, frame)
-        return [Cut(tc.seconds, "fade") for tc in found if self._passes_black(tc.seconds)]
+        if not self._checked:
+            return [Cut(tc.seconds, "fade") for tc in found]
+        self._follow_dark_run(time_s, frame)
+        cuts = [
+            Cut(tc.seconds, "fade")
+            for tc in found
+            if self._dim.cut_s is None and self._passes_black(tc.seconds)
+        ]
+        dim_cut = self._dim.follow(time_s, self._frames[self._frames.count - 1], self._hold_frames)
+        return cuts + ([Cut(dim_cut, "fade")] if dim_cut is not None else [])
 
     def post_process(self) -> list[Cut]:
         if self._last is None:
             return []
         found = self._detector.post_process(self._last)
+        if self._checked and self._dim.cut_s is not None:
+            return []  # the fade was cut where its dim picture left the black
         return [Cut(tc.seconds, "fade") for tc in found if self._passes_black(tc.seconds)]
 
     def _follow_dark_run(self, time_s: float, frame: np.ndarray) -> None:
@@ -92,3 +113,45 @@ class FadeDetector(Detector):
         if not frames.has(at_cut - 1):
             return True
         return explained_share(frames[at_cut - 1], frames[at_cut]) < SAME_PICTURE_R2
+
+
+class _DimFadeIn:
+    """Follows runs of dark frames for a fade from black into a dim picture.
+
+    ``follow`` returns the time the picture left the black once it has held its level for the
+    given number of frames. ``cut_s`` keeps that time until the picture passes through black
+    again: until then, the picture rising out of the dark (ThresholdDetector's fade, reported
+    as the level crosses, a frame either side of the run's end) is the same shot brightening.
+    """
+
+    def __init__(self) -> None:
+        self.cut_s: float | None = None
+        self._new_run()
+
+    def _new_run(self) -> None:
+        self._black_level: float | None = None  # mean level of the run's darkest black
+        self._left_black_s: float | None = None  # first frame of the picture after it
+        self._previous_level = 0.0
+        self._held = 0
+
+    def follow(self, time_s: float, tiny_frame: np.ndarray, hold_frames: int) -> float | None:
+        level = float(tiny_frame.mean())
+        if level >= DARK_LEVEL:  # the run is over (or none is going on)
+            self._new_run()
+            return None
+        previous, self._previous_level = self._previous_level, level
+        if level < BAR_LEVEL and float(np.median(tiny_frame.mean(axis=2))) < BAR_LEVEL:
+            self.cut_s = None  # through black: what rises next is a fade of its own
+            darkest = self._black_level
+            self._black_level = level if darkest is None else min(level, darkest)
+            self._left_black_s, self._held = None, 0
+            return None
+        if self._black_level is None or level < self._black_level + DIM_RISE:
+            return None
+        if self._left_black_s is None:
+            self._left_black_s = time_s
+        self._held = self._held + 1 if abs(level - previous) <= DIM_STEADY else 0
+        if self.cut_s is None and self._held >= hold_frames:
+            self.cut_s = self._left_black_s
+            return self.cut_s
+        return None

@@ -16,7 +16,9 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   handheld camera or an easing pan, so where that fit fails, both pictures are realigned by a
   small shift (``_realigned``: Gauss-Newton on the mixture, within ``SHIFT_REFINE_*`` pixels)
   and the frame is fitted once more. A hard cut or a lamp's quick rise inside gives ``a`` of 0
-  or 1 at 1/4 or 3/4; a flash or a whip pan leaves a large residual;
+  or 1 at 1/4 or 3/4; a flash or a whip pan leaves a large residual. ``a`` must also rise
+  from each of the three frames to the next (``MIX_RISE_MIN``): a still picture between two
+  quick changes (a short dissolve, then a lamp) can lie near two places at once;
 - do the ends show two places? Not if the last frame is the first at another exposure (a lamp,
   a fade: the fade detector's) under a light that stays positive all over (a global gain and
   offset also fit some dissolves between places whose light and dark parts partly coincide;
@@ -72,6 +74,8 @@ CHORD_MIN = 10.0  # mean |change| between the window's ends, levels of 255
 MIXTURE_MAX = 0.25  # interior residual / chord: a hard cut gives 0.5, a dissolve ~0.1
 COARSE_MIXTURE_MAX = 0.2  # the same on 16x9 copies, for dissolves under camera motion
 MIX_SPREAD = 0.15  # fitted mixing weight - the frame's place in the window
+MIX_RISE_MIN = 0.1  # rise of the fitted weight from 1/4 to 1/2 and from 1/2 to 3/4: a dissolve
+# rises ~0.25 at each; a still picture between two steps (a dissolve, then a lamp) not at all
 SHIFT_REFINE_BASE = 0.5  # pixels by which a shot's extrapolated place may be corrected, plus
 SHIFT_REFINE_PER_FRAME = 0.1  # per frame from the window's end the shot is carried from
 REALIGN_STEPS = 2  # Gauss-Newton steps of that correction
@@ -220,9 +224,23 @@ def _window_passes(
     if _holds_cut(frames, start, end, chord, jumps):
         return False
     # Last, as the dearest: asked of the few windows that pass everything else.
-    if tracked_share(first, last, _tracked_path(frames, start, end, steps)) < TRACKED_SHARE_MIN:
+    path = _tracked_path(frames, start, end, steps)
+    if tracked_share(first, last, path) < TRACKED_SHARE_MIN:
+        return False
+    if _relit_detail(moved(first, path), last):
         return False
     return not _swept(frames, start, end, steps)
+
+
+def _relit_detail(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether ``after`` keeps ``before``'s fine detail under a light positive all over.
+
+    ``before`` is the window's first frame carried along the camera's tracked path: a lamp
+    rising over a few frames while a handheld camera drifts, which the steady motion measured
+    outside the window does not bring back into register, and which a gain and the layouts
+    alone then take for a change of place.
+    """
+    return detail_correlation(before, after) > DETAIL_SAME_MIN and _lit_everywhere(before, after)
 
 
 def _holds_cut(
@@ -293,7 +311,7 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
         and _lit_everywhere(before, after)
     ):
         return True
-    if detail_correlation(before, after) > DETAIL_SAME_MIN and _lit_everywhere(before, after):
+    if _relit_detail(before, after):
         return True  # the place's detail under a light that varies across it (a spot lamp)
     return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
 
@@ -393,29 +411,38 @@ def _is_mixture(
     outgoing, incoming = velocities
     length = end - start
     limits = {False: MIXTURE_MAX, True: COARSE_MIXTURE_MAX}  # coarse -> residual limit
+    mixes: dict[bool, list[float]] = {False: [], True: []}  # coarse -> fitted weights
     for share in (0.25, 0.5, 0.75):
         k = start + round(share * length)
         before = moved(first, outgoing * (k - start))
         after = moved(last, incoming * (k - end))
-        fits, near = _fits_mixture(frames[k], before, after, (k - start) / length, limits)
+        fits, near = _fits_mixture(frames[k], before, after, (k - start) / length, limits, mixes)
         if not fits and near:
             # A shot's own speed changes under a handheld camera or an easing pan, so the
             # extrapolated pictures can lie a pixel or two off: realigned, asked once more.
             reach = SHIFT_REFINE_BASE + SHIFT_REFINE_PER_FRAME * max(k - start, end - k)
             before, after = _realigned(frames[k], before, after, reach)
-            fits, _ = _fits_mixture(frames[k], before, after, (k - start) / length, limits)
+            fits, _ = _fits_mixture(frames[k], before, after, (k - start) / length, limits, mixes)
         if not fits:
             return False
-    return True
+    # The weight must rise through the window, not only lie near each place: a still picture
+    # fitted twice at the same weight is a pause between two changes, not a dissolve.
+    return any(min(np.diff(mixes[coarse])) >= MIX_RISE_MIN for coarse in limits)
 
 
 def _fits_mixture(
-    frame: np.ndarray, before: np.ndarray, after: np.ndarray, place: float, limits: dict
+    frame: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    place: float,
+    limits: dict,
+    mixes: dict,
 ) -> tuple[bool, bool]:
     """Whether ``frame`` is a mixture of ``before`` and ``after`` at ``place`` on a scale of
     ``limits`` (coarse -> residual limit) that has not yet failed (and drops the scales that
     fail), and whether it came near on one: within ``REALIGN_NEAR`` times the limits, as a
-    misplaced mixture does (worth realigning; a cut or a flash is far).
+    misplaced mixture does (worth realigning; a cut or a flash is far). The fitted weight of
+    each scale that passes is appended to ``mixes[coarse]``.
     """
     failed, near = [], False
     for coarse, limit in limits.items():
@@ -423,6 +450,8 @@ def _fits_mixture(
         if abs(mix - place) > MIX_SPREAD or left > limit:
             failed.append(coarse)
             near |= abs(mix - place) <= REALIGN_NEAR * MIX_SPREAD and left <= REALIGN_NEAR * limit
+        else:
+            mixes[coarse].append(mix)
     if len(failed) == len(limits):
         return False, near
     for coarse in failed:
