@@ -40,7 +40,12 @@ from bench_common import seed_list  # noqa: E402
 from trajectory.crop import cropped_array, detect_crop  # noqa: E402
 from trajectory.scenes import SceneParams, group_scenes  # noqa: E402
 from trajectory.shots import detection_size  # noqa: E402
-from trajectory.signatures import ShotSignatures, frame_signature, shot_signatures  # noqa: E402
+from trajectory.signatures import (  # noqa: E402
+    SIGNATURE_LENGTH,
+    ShotSignatures,
+    frame_signature,
+    shot_signatures,
+)
 from trajectory.video import FrameReader, probe_video  # noqa: E402
 
 EFFNET_SIZE = 224
@@ -118,6 +123,8 @@ def true_shot_signatures(video: Path, truth: dict, deep: str | None = None) -> S
     starts = np.array([s["start_s"] for s in truth["shots"]])
     ends = np.array([s["end_s"] for s in truth["shots"]])
     saved = dict(np.load(cache)) if cache.exists() else {}
+    if "visual" in saved and saved["visual"].shape[1] != SIGNATURE_LENGTH:
+        saved = {}  # signed by a version with other signature blocks
     if "visual" not in saved or (deep and deep not in saved):
         frame_visual, times, rgb = _sampled_frames(video, starts, ends)
         saved["visual"] = frame_visual

@@ -226,3 +226,40 @@ def test_deep_weight_is_on_by_default_and_report_can_turn_it_off(tmp_path, tiny_
     main(["report", str(out), "--min-scene", "3"], standalone_mode=False)  # keeps the saved 0
     tags = json.loads((out / "tags.json").read_text())
     assert tags["scene_grouping"]["deep_weight"] == 0 and tags["scene_grouping"]["min_scene_s"] == 3
+
+
+def _flat_place(seed: int, detail_blur: float) -> np.ndarray:
+    """A grey low-contrast place (mean ~120): a broad layout of +-8 levels and fine detail of
+    6 levels whose grain size is ``detail_blur`` pixels, three times a 256x144 frame."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    layout = cv2.resize(rng.normal(0, 1, (3, 5)).astype(np.float32), (768, 432))
+    detail = cv2.GaussianBlur(rng.normal(0, 1, (432, 768)).astype(np.float32), (0, 0), detail_blur)
+    grey = np.clip(120 + 8 * layout + 6 * detail / detail.std(), 0, 255).astype(np.uint8)
+    return np.dstack([grey] * 3)
+
+
+def test_local_patterns_tell_two_flat_places_apart_and_not_two_framings_of_one():
+    """Two framings of one flat place differ in their narrow lightness histograms; a flat place
+    of the same mean with coarser detail differs little in any histogram of levels or gradient
+    strengths. The local binary patterns see the detail's arrangement, under grain too."""
+    import cv2
+
+    from trajectory.signatures import block_distances, frame_signature, shot_signatures
+
+    def framing(place, x, y, rng):
+        view = cv2.resize(place[y : y + 216, x : x + 384], (256, 144), interpolation=cv2.INTER_AREA)
+        return np.clip(view + rng.normal(0, 1.5, view.shape[:2])[..., None], 0, 255).astype(
+            np.uint8
+        )
+
+    rng = np.random.default_rng(0)
+    fine, coarse = _flat_place(11, 1.0), _flat_place(12, 2.5)
+    views = [framing(fine, 0, 0, rng), framing(fine, 380, 200, rng), framing(coarse, 0, 0, rng)]
+    signatures = shot_signatures(
+        np.stack([frame_signature(v) for v in views]), None, np.arange(3), 3
+    )
+    pattern = block_distances(signatures)["pattern"]
+    assert pattern[0, 1] < 0.05  # one place, two framings (measured 0.01)
+    assert pattern[0, 2] > 0.12 and pattern[1, 2] > 0.12  # two places (measured 0.18)

@@ -151,7 +151,7 @@ def scene_options(command):
                 "--scene-threshold",
                 type=click.FloatRange(0, 1),
                 default=None,
-                help="Shot distance below which two shots count as one scene's (default 0.22).",
+                help="Shot distance below which two shots count as one scene's (default 0.20).",
             ),
             click.option(
                 "--scene-penalty",

@@ -42,7 +42,7 @@ import numpy as np
 
 from trajectory.signatures import DEEP_WEIGHT, ShotSignatures, shot_distances
 
-SCENE_THRESHOLD = 0.22  # shot distance at which a pair is neutral evidence
+SCENE_THRESHOLD = 0.20  # shot distance at which a pair is neutral evidence
 SCENE_PENALTY = 0.35  # cost of one more scene, in units of one pair's distance margin
 MIN_SCENE_S = 2.0
 SIMILAR_GAIN = 1.0  # weight of a look-alike pair's margin against a different pair's
