@@ -164,6 +164,29 @@ def test_smeared_whip_pan_over_fine_detail_makes_no_cut(seed, speed):
     assert detector.cuts == []
 
 
+def flat_view(seed: int, level: float, contrast: float) -> np.ndarray:
+    """A grey frame of a flat place: ``level`` plus a smooth layout of ``contrast`` levels."""
+    rng = np.random.default_rng(seed)
+    layout = cv2.resize(
+        rng.normal(0, 1, (3, 4)).astype(np.float32), SIZE, interpolation=cv2.INTER_CUBIC
+    )
+    grey = np.clip(level + contrast * layout / layout.std(), 0, 255).astype(np.uint8)
+    return np.dstack([grey] * 3)
+
+
+@pytest.mark.parametrize("seed", [927, 928, 941])  # of 926-945, those the level check decides
+def test_cut_between_flat_framings_that_brightens_but_flattens_is_no_lamp(seed):
+    """Two framings of a flat place: the second is brighter on the whole and has less contrast.
+    A smooth field below 1 plus an offset maps one onto the other; no light does that."""
+    rng = np.random.default_rng(seed)
+    first, second = flat_view(seed, 108, 7.5), flat_view(seed + 100, 120, 6.0)
+    frames = [
+        np.clip(view + rng.normal(0, 1.0, view.shape[:2])[..., None], 0, 255).astype(np.uint8)
+        for view in [first] * 40 + [second] * 40
+    ]
+    assert [abs(k - 40) <= 1 for k in run(HardCutDetector(Fraction(FPS), 0.6), frames)] == [True]
+
+
 @pytest.mark.parametrize("length", [1, 2, 3])
 def test_flash_makes_no_cut(length):
     frames = pan(texture(910 + length), 90)

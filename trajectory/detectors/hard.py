@@ -325,6 +325,11 @@ class HardCutDetector(Detector):
         darker = 1 / LAMP_GAIN[1] <= low <= 1 / RELIT_GAIN and high <= RELIT_STILL
         if not ((brighter or darker) and left < LAMP_RESIDUAL):
             return False
+        # A light moves the picture's level the way its field goes. With little contrast (a flat
+        # texture) the field and the offset trade off, and one framing fits another as a
+        # field below 1 plus an offset that raises the level: no light does that.
+        if brighter != (float(after.mean()) > float(before.mean())):
+            return False
         # A spot lamp may leave part of the picture as it was. But a smooth field also maps
         # one framing of a smooth place onto another: where some part kept its light, only
         # the same fine detail in both frames tells the lamp from such a cut.
