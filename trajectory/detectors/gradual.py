@@ -161,6 +161,24 @@ class DissolveDetector(Detector):
             self._velocities[index] = np.array([dx, dy]) / MOTION_FRAMES
         return self._velocities[index]
 
+    def _relit(self, first: int, last: int) -> bool:
+        """Whether the passing windows [first, last] are one place relit under a moving camera.
+
+        A lamp rising over a few frames while a handheld camera drifts: the steady motion
+        measured outside the windows leaves their ends out of register, and a gain and the
+        layouts then take the relit place for another. Carried along the camera's tracked path,
+        a frame before keeps its detail in a frame after. Those frames lie half the windows'
+        span beyond them (as far as frames are held): when only a dissolve's middle windows
+        pass, their ends still show much of the outgoing shot, whose detail a smooth incoming
+        picture does not hide.
+        """
+        frames = self._frames
+        reach = (last - first) // 2
+        before = max(first - reach, frames.count - frames.capacity)
+        after = min(last + reach, frames.count - 1)
+        path = _tracked_path(frames, before, after, self._steps)
+        return _relit_detail(moved(frames[before], path), frames[after])
+
     def _close(self, group: tuple[int, int]) -> list[Cut]:
         """The cut of a dissolve: its first frame past half-way from A to B.
 
@@ -171,6 +189,8 @@ class DissolveDetector(Detector):
         frames = self._frames
         first = max(first, frames.count - frames.capacity)
         if not (frames.has(first) and frames.has(last)):
+            return []
+        if self._relit(first, last):
             return []
         # On the 16x9 layouts, which the shots' own motion hardly changes over a dissolve.
         origin = _coarse(frames[first])
@@ -224,22 +244,13 @@ def _window_passes(
     if _holds_cut(frames, start, end, chord, jumps):
         return False
     # Last, as the dearest: asked of the few windows that pass everything else.
-    path = _tracked_path(frames, start, end, steps)
-    if tracked_share(first, last, path) < TRACKED_SHARE_MIN:
-        return False
-    if _relit_detail(moved(first, path), last):
+    if tracked_share(first, last, _tracked_path(frames, start, end, steps)) < TRACKED_SHARE_MIN:
         return False
     return not _swept(frames, start, end, steps)
 
 
 def _relit_detail(before: np.ndarray, after: np.ndarray) -> bool:
-    """Whether ``after`` keeps ``before``'s fine detail under a light positive all over.
-
-    ``before`` is the window's first frame carried along the camera's tracked path: a lamp
-    rising over a few frames while a handheld camera drifts, which the steady motion measured
-    outside the window does not bring back into register, and which a gain and the layouts
-    alone then take for a change of place.
-    """
+    """Whether ``after`` keeps ``before``'s fine detail under a light positive all over."""
     return detail_correlation(before, after) > DETAIL_SAME_MIN and _lit_everywhere(before, after)
 
 
