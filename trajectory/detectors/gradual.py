@@ -168,14 +168,19 @@ class DissolveDetector(Detector):
         measured outside the windows leaves their ends out of register, and a gain and the
         layouts then take the relit place for another. Carried along the camera's tracked path,
         a frame before keeps its detail in a frame after. Those frames lie half the windows'
-        span beyond them (as far as frames are held): when only a dissolve's middle windows
-        pass, their ends still show much of the outgoing shot, whose detail a smooth incoming
-        picture does not hide.
+        span beyond them (as far as frames are held and lit): when only a dissolve's middle
+        windows pass, their ends still show much of the outgoing shot, whose detail a smooth
+        incoming picture does not hide.
         """
         frames = self._frames
         reach = (last - first) // 2
         before = max(first - reach, frames.count - frames.capacity)
         after = min(last + reach, frames.count - 1)
+        # Not into black (a fade beyond the windows): the nearest lit frames instead.
+        while before < first and frames[before].mean() < DARK_LEVEL:
+            before += 1
+        while after > last and frames[after].mean() < DARK_LEVEL:
+            after -= 1
         path = _tracked_path(frames, before, after, self._steps)
         return _relit_detail(moved(frames[before], path), frames[after])
 
