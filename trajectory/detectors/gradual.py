@@ -45,6 +45,8 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
 
 Windows that pass and overlap form one dissolve; its cut is the first frame more than half-way
 from the frame just before its windows to the frame just after them (the dissolve's middle).
+It is dropped when the place before it is the place after it relit (``DissolveDetector._relit``:
+a lamp rising under a drifting handheld camera).
 """
 
 from __future__ import annotations
