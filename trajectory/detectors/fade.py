@@ -59,9 +59,8 @@ class FadeDetector(Detector):
         self._darkest: np.ndarray | None = None  # darkest frame of the dark run going on
         self._darkest_level = 0.0  # ... and its mean level
         self._last_dark: np.ndarray | None = None  # ... of the last dark run that ended
-        self._hold_frames = max(2, round(DIM_HOLD_S * float(rate)))
-        self._dim = _DimFadeIn()
-        self.latency_frames = self._hold_frames + 2
+        self._dim = _DimFadeIn(hold_frames=max(2, round(DIM_HOLD_S * float(rate))))
+        self.latency_frames = self._dim.hold_frames + 2
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._last = timecode(time_s, self._rate)
@@ -74,7 +73,7 @@ class FadeDetector(Detector):
             for tc in found
             if self._dim.cut_s is None and self._passes_black(tc.seconds)
         ]
-        dim_cut = self._dim.follow(time_s, self._frames[self._frames.count - 1], self._hold_frames)
+        dim_cut = self._dim.follow(time_s, self._frames[self._frames.count - 1])
         return cuts + ([Cut(dim_cut, "fade")] if dim_cut is not None else [])
 
     def post_process(self) -> list[Cut]:
@@ -118,13 +117,14 @@ class FadeDetector(Detector):
 class _DimFadeIn:
     """Follows runs of dark frames for a fade from black into a dim picture.
 
-    ``follow`` returns the time the picture left the black once it has held its level for the
-    given number of frames. ``cut_s`` keeps that time until the picture passes through black
+    ``follow`` returns the time the picture left the black once it has held its level for
+    ``hold_frames`` frames. ``cut_s`` keeps that time until the picture passes through black
     again: until then, the picture rising out of the dark (ThresholdDetector's fade, reported
     as the level crosses, a frame either side of the run's end) is the same shot brightening.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, hold_frames: int) -> None:
+        self.hold_frames = hold_frames
         self.cut_s: float | None = None
         self._new_run()
 
@@ -134,7 +134,7 @@ class _DimFadeIn:
         self._previous_level = 0.0
         self._held = 0
 
-    def follow(self, time_s: float, tiny_frame: np.ndarray, hold_frames: int) -> float | None:
+    def follow(self, time_s: float, tiny_frame: np.ndarray) -> float | None:
         level = float(tiny_frame.mean())
         if level >= DARK_LEVEL:  # the run is over (or none is going on)
             self._new_run()
@@ -151,7 +151,7 @@ class _DimFadeIn:
         if self._left_black_s is None:
             self._left_black_s = time_s
         self._held = self._held + 1 if abs(level - previous) <= DIM_STEADY else 0
-        if self.cut_s is None and self._held >= hold_frames:
+        if self.cut_s is None and self._held >= self.hold_frames:
             self.cut_s = self._left_black_s
             return self.cut_s
         return None
