@@ -164,6 +164,39 @@ def test_smeared_whip_pan_over_fine_detail_makes_no_cut(seed, speed):
     assert detector.cuts == []
 
 
+def held_whip(canvas: np.ndarray, step: int, direction: tuple[float, float]) -> list:
+    """A whip pan whose camera stops at the end of its travel after 2 frames while the picture
+    stays smeared along the swing for 8 more (a swing clamped at the edge of its world), then
+    sharp again: 120 frames, the swing from frame 50."""
+    dx, dy = direction
+    line = np.zeros((step, step), np.float32)  # a centred line ``step`` pixels long
+    for t in np.linspace(-0.5, 0.5, 2 * step):
+        line[int(round((step - 1) * (0.5 + t * dy))), int(round((step - 1) * (0.5 + t * dx)))] = 1
+    frames, x, y = [], 40.0, 100.0
+    for k in range(120):
+        moving, smeared = 50 <= k < 52, 50 <= k < 60
+        x, y = (x + step * dx, y + step * dy) if moving else (x + 0.3, y)
+        frame = cv2.warpAffine(canvas, np.float32([[1, 0, -x], [0, 1, -y]]), SIZE)
+        if smeared:
+            frame = cv2.filter2D(frame, -1, line / line.sum(), borderType=cv2.BORDER_REFLECT)
+        frames.append(frame)
+    return frames
+
+
+@pytest.mark.parametrize("direction", [(1.0, 0.0), (0.7071, 0.7071)], ids=["level", "diagonal"])
+@pytest.mark.parametrize("seed", [992, 995])
+def test_whip_pan_held_smeared_at_the_end_of_its_travel_makes_no_cut(seed, direction):
+    """Where the smear stops the picture does not move: no shift or swing explains the change,
+    and a line blur of 12 px at this size is too short to read on the tiny copies (the detector
+    before the smear-run check cut at frame 60 on every seed 990-999). A cut into a defocused
+    shot keeps its low detail and stays a cut."""
+    canvas = fine_grey_texture(seed)
+    assert run(HardCutDetector(Fraction(FPS), 0.6), held_whip(canvas, 12, direction)) == []
+    sharp = pan(canvas, 50)
+    defocused = [cv2.GaussianBlur(f, (0, 0), 3) for f in pan(fine_grey_texture(seed + 50), 70)]
+    assert run(HardCutDetector(Fraction(FPS), 0.6), sharp + defocused) == [50]
+
+
 def flat_view(seed: int, level: float, contrast: float) -> np.ndarray:
     """A grey frame of a flat place: ``level`` plus a smooth layout of ``contrast`` levels."""
     rng = np.random.default_rng(seed)

@@ -37,6 +37,11 @@ candidate still is no cut when
   (``step_shift``, which follows smooth and blurred pictures), moves the picture
   ``SWING_MIN_SHIFT`` of the width or more and explains all but ``SWING_TRACKED_LEFT`` of the
   change, and the step before or after moves it as far the same way;
+- the frames next to the jump are smeared, briefly: they belong to a run of at most
+  ``BLUR_RUN_MAX_S`` whose fine detail on the ~256 px detection frame is under
+  ``BLUR_LEFT_MAX`` of the steady frames on both sides (a whip pan, also where the camera's
+  swing cannot be followed: a smooth place, or a camera held at the end of its travel while
+  its picture is still smeared). A cut keeps the detail of one shot or the other;
 - the camera swung: the change is spread over the frames next to the jump (a neighbouring step
   at least ``SWING_SPREAD`` of it that is no slow pan: still that large with small moves undone,
   or a shift of ``SWING_MIN_SHIFT`` of the width) and either a global shift of the frame
@@ -106,6 +111,13 @@ SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this shar
 # one way (a slow pan moves it under 1% a frame, a still shot's cut neighbours not at all)
 SWING_TRACKED_LEFT = 0.5  # a whip pan's first or last step: its tracked shift leaves less of
 # its change (0.36 at the development whip that needed it; a cut's step ~1)
+BLUR_SIGMA = 1.5  # detection-frame pixels (~256 wide): fine detail is what this blur takes away
+BLUR_RUN_MAX_S = 0.6  # a whip pan's smeared frames last at most this long (the issue's: 0.15-0.5 s)
+BLUR_REF_FRAMES = 3  # steady frames on each side of the run that it is compared with (median)
+BLUR_LEFT_MAX = 0.7  # the run keeps under this share of the fine detail of both sides: whips'
+# smeared frames 0.2-0.6, the frames next to cuts of 160 development films >= 0.84
+BLUR_SIDES_MIN = 2.0  # levels: steady frames with less fine detail than this show a flat place
+# (third-style films 1-2, whose share of it rises and falls with grain and coding; whips' 6-21)
 
 
 def _median(values: list[float]) -> float:
@@ -163,14 +175,20 @@ class HardCutDetector(Detector):
             )
         else:
             self._detector = AdaptiveDetector(min_scene_len=float(min_shot_s))
-        self._frames = TinyFrames(4 * CHECK_FRAMES + 12)
+        # Frames held after a candidate before it is checked: the check frames, or a whip pan's
+        # longest smeared run and the steady frames after it.
+        self._blur_run_frames = max(1, int(round(BLUR_RUN_MAX_S * float(rate))))
+        self._after = max(CHECK_FRAMES, self._blur_run_frames + BLUR_REF_FRAMES)
+        self._frames = TinyFrames(4 * CHECK_FRAMES + 12 + 2 * (self._after - CHECK_FRAMES))
+        # Fine detail (std of frame minus its blur) of each held frame, by frame index
+        self._detail: deque[float] = deque(maxlen=self._frames.capacity)
         # Change from frame i - 1 to frame i once a small camera move is undone, for the frames held
         self._steps: deque[float] = deque(maxlen=self._frames.capacity)
         self._times: list[float] = []  # recent frame times, for time -> frame index
         self._pending: list[int] = []  # frame indices of cuts waiting for their check
         self._last: FrameTimecode | None = None
         self._last_cut = -1  # frame index of the last cut reported (two candidates may name it)
-        self.latency_frames = self._detector.window_width + CHECK_FRAMES + 1
+        self.latency_frames = self._detector.window_width + self._after + 1
 
     def process_frame(self, time_s: float, frame: np.ndarray) -> list[Cut]:
         self._last = make_timecode(time_s, self._rate)
@@ -183,6 +201,7 @@ class HardCutDetector(Detector):
         if self._frames.has(newest - 1):
             moved = aligned_distance(self._frames.soft(newest - 1), self._frames.soft(newest))
         self._steps.append(moved)
+        self._detail.append(_fine_detail_level(frame))
         self._times.append(time_s)
         del self._times[: -4 * CHECK_FRAMES - 8]
         for tc in found:
@@ -227,7 +246,7 @@ class HardCutDetector(Detector):
 
     def _settle(self, final: bool) -> list[Cut]:
         cuts = []
-        while self._pending and (final or self._frames.count > self._pending[0] + CHECK_FRAMES):
+        while self._pending and (final or self._frames.count > self._pending[0] + self._after):
             index = self._jump_near(self._pending.pop(0))
             if index is not None and index != self._last_cut and self._is_cut(index):
                 cuts.append(Cut(self._frames.time(index), "hard"))
@@ -264,9 +283,43 @@ class HardCutDetector(Detector):
         if self._is_lamp(index):
             return False
         before, after = frames[index - 1], frames[index]
-        if _smears(before, after) or _smears(after, before):
+        if _smears(before, after) or _smears(after, before) or self._in_blur_run(index):
             return False
         return not (self._is_swing(index, jump) or self._swing_tracked(index))
+
+    def _in_blur_run(self, index: int) -> bool:
+        """Whether frame ``index - 1`` or ``index`` is in a short run of smeared frames.
+
+        The run lasts at most ``BLUR_RUN_MAX_S`` and every frame of it keeps under
+        ``BLUR_LEFT_MAX`` of the fine detail of the ``BLUR_REF_FRAMES`` frames before it and of
+        those after it (medians), which have at least ``BLUR_SIDES_MIN`` of it, and none is
+        darker than half of them (a dip to black is a fade's business). A whip pan smears its frames along the swing whatever the camera
+        shows; the frames either side of a cut are each as sharp as their own shot.
+        """
+        first_held = self._frames.count - len(self._detail)
+        detail = list(self._detail)
+
+        def level(i: int) -> float:
+            return detail[i - first_held]
+
+        longest, refs = self._blur_run_frames, BLUR_REF_FRAMES
+        for start in range(index - longest, index + 1):
+            for end in range(max(start, index - 1), min(start + longest, index + longest)):
+                if start - refs < first_held or end + refs >= self._frames.count:
+                    continue
+                sides = min(
+                    _median([level(i) for i in range(start - refs, start)]),
+                    _median([level(i) for i in range(end + 1, end + 1 + refs)]),
+                )
+                if sides < BLUR_SIDES_MIN:
+                    continue
+                if max(level(i) for i in range(start, end + 1)) >= BLUR_LEFT_MAX * sides:
+                    continue
+                ref_frames = [*range(start - refs, start), *range(end + 1, end + 1 + refs)]
+                bright = _median([float(self._frames[i].mean()) for i in ref_frames])
+                if all(self._frames[i].mean() >= 0.5 * bright for i in range(start, end + 1)):
+                    return True
+        return False
 
     def _shakes_back(self, index: int) -> bool:
         """Whether, camera moves undone, a frame after the jump matches one before it.
@@ -409,6 +462,13 @@ class HardCutDetector(Detector):
         if min(float(np.hypot(*shift)) for shift in shifts) < SWING_MIN_SHIFT * width:
             return False
         return _cosine(*shifts) > 0.5
+
+
+def _fine_detail_level(frame: np.ndarray) -> float:
+    """Std of the grey detection frame minus its ``BLUR_SIGMA`` blur, inside an 8 px margin."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    fine = grey - cv2.GaussianBlur(grey, (0, 0), BLUR_SIGMA)
+    return float(fine[8:-8, 8:-8].std())
 
 
 def _cosine(first: tuple[float, float], second: tuple[float, float]) -> float:
