@@ -293,8 +293,9 @@ class HardCutDetector(Detector):
         The run lasts at most ``BLUR_RUN_MAX_S`` and every frame of it keeps under
         ``BLUR_LEFT_MAX`` of the fine detail of the ``BLUR_REF_FRAMES`` frames before it and of
         those after it (medians), which have at least ``BLUR_SIDES_MIN`` of it, and none is
-        darker than half of them (a dip to black is a fade's business). A whip pan smears its frames along the swing whatever the camera
-        shows; the frames either side of a cut are each as sharp as their own shot.
+        darker than half of them (a dip to black is a fade's business). A whip pan smears its
+        frames along the swing whatever the camera shows; the frames either side of a cut are
+        each as sharp as their own shot.
         """
         first_held = self._frames.count - len(self._detail)
         detail = list(self._detail)
