@@ -304,17 +304,21 @@ class HardCutDetector(Detector):
             return detail[i - first_held]
 
         longest, refs = self._blur_run_frames, BLUR_REF_FRAMES
-        for start in range(index - longest, index + 1):
-            for end in range(max(start, index - 1), min(start + longest, index + longest)):
-                if start - refs < first_held or end + refs >= self._frames.count:
-                    continue
-                sides = min(
-                    _median([level(i) for i in range(start - refs, start)]),
-                    _median([level(i) for i in range(end + 1, end + 1 + refs)]),
-                )
-                if sides < BLUR_SIDES_MIN:
-                    continue
-                if max(level(i) for i in range(start, end + 1)) >= BLUR_LEFT_MAX * sides:
+        for start in range(max(index - longest, first_held + refs), index + 1):
+            before = _median([level(i) for i in range(start - refs, start)])
+            if before < BLUR_SIDES_MIN:
+                continue
+            run_max = 0.0  # the run's sharpest frame so far: it only grows as the run does
+            for end in range(start, min(start + longest, index + longest)):
+                if end + refs >= self._frames.count:
+                    break
+                run_max = max(run_max, level(end))
+                if run_max >= BLUR_LEFT_MAX * before:
+                    break  # longer runs from this start fail too
+                if end < index - 1:
+                    continue  # the run must hold frame index - 1 or index
+                after = _median([level(i) for i in range(end + 1, end + 1 + refs)])
+                if after < BLUR_SIDES_MIN or run_max >= BLUR_LEFT_MAX * after:
                     continue
                 ref_frames = [*range(start - refs, start), *range(end + 1, end + 1 + refs)]
                 bright = _median([float(self._frames[i].mean()) for i in ref_frames])
