@@ -367,3 +367,44 @@ def test_spot_lamp_rising_under_a_handheld_camera_makes_no_dissolve(seed):
     """The steady shift measured outside the lamp's windows leaves their ends out of register
     and the relit place passes for another; carried along the tracked path it is the same."""
     assert run(spot_lamp_under_handheld_camera(seed)) == []
+
+
+def grey_and_red(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A bright, flat grey place and a darker, unrelated one, red in parts and white in others.
+
+    A gain and an offset map the flat grey place onto the other's mean with a small residual,
+    as they map a place onto itself under a dimmer light."""
+
+    def layout(k: int) -> np.ndarray:
+        grey = cv2.cvtColor(smooth_texture(k, SIZE, 3), cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return (grey - grey.mean()) / grey.std()
+
+    bright = np.clip(205 + 8 * layout(seed), 0, 255)
+    shade = np.clip(95 + 22 * layout(seed + 1), 0, 255)
+    red = (layout(seed + 2) > 0).astype(np.float32)[..., None]
+    tint = red * np.float32([0.45, 0.55, 1.5]) + (1 - red)  # B, G, R gains: red parts, white
+    coloured = np.clip(shade[..., None] * tint, 0, 255).astype(np.uint8)
+    return np.dstack([bright] * 3).astype(np.uint8), coloured
+
+
+def mixed_over(first: np.ndarray, second: np.ndarray, length: int) -> list[np.ndarray]:
+    """70 frames of ``first``, a ``length``-frame dissolve, 70 frames of ``second``, under one
+    slow pan."""
+    path = moving(140 + length, (0.6, 0.2))
+    a, b = camera(first, path), camera(second, path)
+    weights = [(k + 1) / (length + 1) for k in range(length)]
+    mixed = [cv2.addWeighted(a[70 + k], 1 - w, b[70 + k], w, 0) for k, w in enumerate(weights)]
+    return a[:70] + mixed + b[70 + length :]
+
+
+@pytest.mark.parametrize("length", [12, 24])
+@pytest.mark.parametrize("seed", [970, 975])
+def test_dissolve_from_a_flat_grey_place_into_a_red_one_is_no_lamp(seed, length):
+    """The ends fit one picture under a dimmer light in grey levels, but a light keeps colours
+    but for one tint, and this one recolours part by part (a bright blurred grey clock into a
+    red coffee cup was missed so; these seeds were missed before the colour check). The same
+    grey place dimmed under a warm light stays no dissolve."""
+    grey, red = grey_and_red(seed)
+    assert run(mixed_over(grey, red, length)) == [70 + length // 2]
+    warm = np.clip(grey * 0.45 * np.float32([0.7, 0.9, 1.3]), 0, 255).astype(np.uint8)
+    assert run(mixed_over(grey, warm, length)) == []
