@@ -376,6 +376,10 @@ def relit(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     return float(low), float(high), left
 
 
+CHROMA_CHANGE_MAX = 0.08  # a light keeps colours up to one tint (``chroma_change``): lamps
+# <= 0.04; cuts between two colour gradients >= 0.17, a dissolve's ends from grey into red 0.15-0.26
+
+
 def chroma_change(before: np.ndarray, after: np.ndarray) -> float:
     """How much the colours change between two frames beyond one global tint (0 = none).
 

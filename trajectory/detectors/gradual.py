@@ -21,13 +21,13 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   quick changes (a short dissolve, then a lamp) can lie near two places at once;
 - do the ends show two places? Not if the last frame is the first at another exposure (a lamp,
   a fade: the fade detector's) under a light that stays positive all over and keeps the
-  colours but for one tint (a global gain and offset also fit some dissolves between places
-  whose light and dark parts partly coincide; the smooth gain field that fits those turns
-  negative somewhere, or the colours change part by part: a grey place into a red one), nor
-  if its fine detail is the first's under such a light (a spot lamp: ``DETAIL_SAME_MIN``), nor
-  if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one place moved, zoomed or relit; the
-  two places of a dissolve correlate near 0), with the first frame as is or carried on by the
-  measured motion;
+  colours but for one tint (``CHROMA_CHANGE_MAX``; a global gain and offset also fit some
+  dissolves between places whose light and dark parts partly coincide; the smooth gain field
+  that fits those turns negative somewhere, or the colours change part by part: a grey place
+  into a red one), nor if its fine detail is the first's under such a light (a spot lamp:
+  ``DETAIL_SAME_MIN``), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one place
+  moved, zoomed or relit; the two places of a dissolve correlate near 0), with the first frame
+  as is or carried on by the measured motion;
 - is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change), with the camera's motion there
   undone (the steady shift measured at the window, or the path tracked frame to frame, which
@@ -57,6 +57,7 @@ import cv2
 import numpy as np
 
 from trajectory.detectors.base import (
+    CHROMA_CHANGE_MAX,
     SHIFT_RIDGE,
     Cut,
     Detector,
@@ -91,8 +92,6 @@ RESCALED_GAIN_MIN = 0.25  # a fitted gain above this leaving < 40% of the change
 RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescaling``)
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 RELIT_LOW_MIN = 0.0  # a light's gain is positive everywhere: a field turning negative is no lamp
-RELIT_CHROMA_MAX = 0.08  # a light keeps colours but for one tint (``chroma_change``): the hard-cut
-# detector's lamps <= 0.04; the ends of a dissolve from a grey place into a red one 0.15-0.26
 DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~0.9, two ~0
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 TRACKED_SHARE_MIN = 0.4  # change left after the camera's tracked path / change: pans and whips
@@ -332,7 +331,7 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
         gain > RESCALED_GAIN_MIN  # the same picture, with other exposure
         and (left < RESCALED_LEFT_MAX or gain_free_distance(before, after) < GAIN_FREE_MIN * chord)
         and _lit_everywhere(before, after)
-        and chroma_change(before, after) <= RELIT_CHROMA_MAX
+        and chroma_change(before, after) <= CHROMA_CHANGE_MAX
     ):
         return True
     if _relit_detail(before, after):

@@ -62,6 +62,7 @@ from scenedetect import AdaptiveDetector, FrameTimecode
 from scenedetect.detectors.content_detector import ContentDetector
 
 from trajectory.detectors.base import (
+    CHROMA_CHANGE_MAX,
     Cut,
     Detector,
     TinyFrames,
@@ -100,7 +101,6 @@ LAMP_DETAIL_SAME_MIN = 0.6  # correlation of the fine detail where part kept its
 # 0.88, cuts between framings of a smooth place 0.22-0.30
 DETAIL_GROWTH_MAX = 3.0  # a lamp scales fine detail by its gain: lamps <= 1.4x that, cuts ~17x
 DETAIL_NOISE = 0.5  # levels of detail (std) that grain and coding noise add
-CHROMA_CHANGE_MAX = 0.08  # a lamp keeps colours up to one tint: lamps <= 0.04, cuts >= 0.17
 SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the change: whip pans'
 # starts and ends 0.08-0.30, cuts >= 0.41 (development films)
 SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smeared frame: whip
