@@ -14,7 +14,17 @@ import numpy as np
 import pytest
 from media import colour_gradient, smooth_texture
 
-from trajectory.detectors.base import TinyFrames, distance, moved, step_shift, tiny
+from trajectory.detectors.base import (
+    TinyFrames,
+    aligned_detail_agreement,
+    detail_agreement,
+    detail_blocks,
+    detailed_blocks,
+    distance,
+    moved,
+    step_shift,
+    tiny,
+)
 from trajectory.detectors.gradual import DissolveDetector, _holds_cut, _is_mixture, _swept
 from trajectory.detectors.hard import HardCutDetector
 from trajectory.shots import ShotDetector
@@ -408,3 +418,64 @@ def test_dissolve_from_a_flat_grey_place_into_a_red_one_is_no_lamp(seed, length)
     assert run(mixed_over(grey, red, length)) == [70 + length // 2]
     warm = np.clip(grey * 0.45 * np.float32([0.7, 0.9, 1.3]), 0, 255).astype(np.uint8)
     assert run(mixed_over(grey, warm, length)) == []
+
+
+def fine_grain_detail(seed: int) -> np.ndarray:
+    """Unit-variance grey detail on a 48 x 84 grid, bicubic-upsampled to three frames' size."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, (48, 84)).astype(np.float32)
+    noise = cv2.resize(noise, (SIZE[0] * 3, SIZE[1] * 3), interpolation=cv2.INTER_CUBIC)
+    return noise / noise.std()
+
+
+def two_places_under_one_light(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two places with unrelated fine detail, each lit by one soft patch near the same spot.
+
+    The second is darker and its patch sits a little off the first's: a gain and offset map
+    one place onto the other with under 10% of the change left, and their layouts correlate
+    (R^2 > 0.8), as for a retina dissolving into a night sky with the light in one corner."""
+    height, width = SIZE[1] * 3, SIZE[0] * 3
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    rng = np.random.default_rng(seed)
+    cx, cy = rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height
+    first_light = np.exp(-(((xx - cx) / (0.5 * width)) ** 2 + ((yy - cy) / (0.5 * height)) ** 2))
+    cx, cy = cx + rng.uniform(-0.1, 0.1) * width, cy + rng.uniform(-0.1, 0.1) * height
+    second_light = np.exp(-(((xx - cx) / (0.6 * width)) ** 2 + ((yy - cy) / (0.45 * height)) ** 2))
+    first = first_light * (200 + 6 * fine_grain_detail(seed + 1)) + 20
+    second = second_light * (140 + 6 * fine_grain_detail(seed + 2)) + 15
+    warm, cool = np.float32([0.8, 0.9, 1.15]), np.float32([1.1, 0.95, 0.85])  # B, G, R gains
+    return (
+        np.clip(first[..., None] * warm, 0, 255).astype(np.uint8),
+        np.clip(second[..., None] * cool, 0, 255).astype(np.uint8),
+    )
+
+
+@pytest.mark.parametrize("length", [24, 48])
+@pytest.mark.parametrize("seed", [990, 991, 994, 996])
+def test_dissolve_between_two_places_lit_alike_is_found_by_their_detail(seed, length):
+    """Exposure and layout say one place relit, and as the lit patch slides from one place's
+    spot to the other's the camera tracker follows it as a pan; the fine detail (3 grey levels,
+    well above grain) says two places, and wins. All were missed before the detail check (with
+    it on exposure and layout alone, 991 and 994 still were, to the tracked path)."""
+    first, second = two_places_under_one_light(seed)
+    found = run(mixed_over(first, second, length))
+    assert len(found) == 1 and abs(found[0] - (70 + length // 2)) <= 1
+
+
+@pytest.mark.parametrize("seed", [990, 996, 931, 940])
+def test_aligned_detail_agreement_follows_a_zoom_and_tells_two_places_apart(seed):
+    """After zooms of 4-12% with shifts of 1-8 px the fine detail agrees near 1 once aligned
+    (a shift alone leaves the 12% zoom's under 0.5); two places' details stay apart however
+    aligned, and a disc moving on its own over one place spoils only the blocks it crosses."""
+    first, second = two_places_under_one_light(seed)
+    view, other = tiny(first[144:288, 256:512]), tiny(second[144:288, 256:512])
+    assert min(detailed_blocks(detail_blocks(f), 1.8) for f in (view, other)) >= 10
+    for zoom, shift in [(1.04, 1), (1.07, 2), (0.92, 6), (1.12, 8)]:
+        matrix = np.float32([[zoom, 0, -256 * zoom - shift], [0, zoom, -144 * zoom - shift / 2]])
+        zoomed = tiny(cv2.warpAffine(first, matrix, SIZE, borderMode=cv2.BORDER_REFLECT))
+        assert aligned_detail_agreement(view, zoomed, 1.8) > 0.75
+    assert detail_agreement(moved(view, step_shift(view, zoomed)), zoomed, 1.8) < 0.5  # 12%
+    assert aligned_detail_agreement(view, other, 1.8) < 0.25
+    with_disc = first[144:288, 256:512].copy()
+    cv2.circle(with_disc, (40, 30), 14, (255, 200, 230), -1, cv2.LINE_AA)
+    assert detail_agreement(view, tiny(with_disc), 1.8) > 0.9

@@ -27,7 +27,10 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   into a red one), nor if its fine detail is the first's under such a light (a spot lamp:
   ``DETAIL_SAME_MIN``), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one place
   moved, zoomed or relit; the two places of a dissolve correlate near 0), with the first frame
-  as is or carried on by the measured motion;
+  as is or carried on by the measured motion. Unless the fine detail says two places
+  (``_details_differ``): both ends textured, their details apart however aligned. That also
+  overrules the tracked camera path below (a lit patch sliding between two places' spots is
+  followed like a pan);
 - is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change), with the camera's motion there
   undone (the steady shift measured at the window, or the path tracked frame to frame, which
@@ -62,9 +65,13 @@ from trajectory.detectors.base import (
     Cut,
     Detector,
     TinyFrames,
+    aligned_detail_agreement,
+    blocks_agreement,
     centre,
     chroma_change,
+    detail_blocks,
     detail_correlation,
+    detailed_blocks,
     distance,
     gain_free_distance,
     moved,
@@ -93,6 +100,9 @@ RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescali
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 RELIT_LOW_MIN = 0.0  # a light's gain is positive everywhere: a field turning negative is no lamp
 DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~0.9, two ~0
+DETAIL_LEVEL_MIN = 1.8  # grey levels (std) of a block's fine detail: grain on a flat place 0.4-1.2
+DETAIL_BLOCKS_MIN = 3  # blocks (of 12) with detail: a textured place, more than one object crosses
+DETAIL_DIFFERENT_MAX = 0.3  # aligned detail agreement: two places < 0.3, one place moved 0.6-1
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
 TRACKED_SHARE_MIN = 0.4  # change left after the camera's tracked path / change: pans and whips
 # over smooth pictures ~0.08, dissolves 0.71-1.0 (88 on development films)
@@ -246,7 +256,18 @@ def _window_passes(
         return False
     carried = moved(first, velocities[0] * (end - start))  # the outgoing shot at the end
     chord = distance(first, last)
-    if _same_picture(first, last, chord) or _same_picture(carried, last, chord):
+    differ: list[bool] = []  # whether the ends' details are two places': asked only if needed
+
+    def details_differ() -> bool:
+        if not differ:
+            differ.append(_details_differ(first, last))
+        return differ[0]
+
+    # Exposure, layout or the camera's path can explain the change as one place, unless the
+    # fine detail says two (``_details_differ``, whose alignments are dear: asked after the
+    # cheaper tests, once its cheap half, ``_details_may_differ``, leaves it open).
+    same = _same_picture(first, last, chord) or _same_picture(carried, last, chord)
+    if same and not _details_may_differ(first, last):
         return False
     if _outside_share(frames, start, end, velocities, steps) > OUTSIDE_MAX:
         return False
@@ -254,8 +275,11 @@ def _window_passes(
         return False
     if _holds_cut(frames, start, end, chord, jumps):
         return False
+    if same and not details_differ():
+        return False
     # Last, as the dearest: asked of the few windows that pass everything else.
-    if tracked_share(first, last, _tracked_path(frames, start, end, steps)) < TRACKED_SHARE_MIN:
+    tracked = tracked_share(first, last, _tracked_path(frames, start, end, steps))
+    if tracked < TRACKED_SHARE_MIN and not details_differ():
         return False
     return not _swept(frames, start, end, steps)
 
@@ -337,6 +361,36 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
     if _relit_detail(before, after):
         return True  # the place's detail under a light that varies across it (a spot lamp)
     return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
+
+
+def _details_differ(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether the ends carry fine detail above grain, and the details are two places'.
+
+    Then no exposure, layout or tracked camera path makes them one place: two smooth pictures
+    darkening toward one corner fit a gain and offset, or correlate in layout, by chance (a
+    retina dissolving into a night sky), and a lit patch sliding from one place's spot to the
+    other's is followed like a pan; but a light or a camera move keeps the fine detail, which
+    agrees block by block once the frames are aligned (``aligned_detail_agreement``). Asked
+    only where the ends carry detail in ``DETAIL_BLOCKS_MIN`` blocks each (a textured place,
+    not one object on a smooth one).
+    """
+    if not _details_may_differ(before, after):
+        return False
+    agreement = aligned_detail_agreement(before, after, DETAIL_LEVEL_MIN)
+    return agreement is not None and agreement < DETAIL_DIFFERENT_MAX
+
+
+def _details_may_differ(before: np.ndarray, after: np.ndarray) -> bool:
+    """The cheap half of ``_details_differ``: False where it is False without any alignment
+    (too little detail, or details that agree as they are: most windows of one place)."""
+    first = detail_blocks(before)
+    if detailed_blocks(first, DETAIL_LEVEL_MIN) < DETAIL_BLOCKS_MIN:
+        return False
+    second = detail_blocks(after)
+    if detailed_blocks(second, DETAIL_LEVEL_MIN) < DETAIL_BLOCKS_MIN:
+        return False
+    agreement = blocks_agreement(first, second, DETAIL_LEVEL_MIN)
+    return agreement is None or agreement < DETAIL_DIFFERENT_MAX
 
 
 def _lit_everywhere(before: np.ndarray, after: np.ndarray) -> bool:
