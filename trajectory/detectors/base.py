@@ -174,10 +174,14 @@ def shifted_share(first: np.ndarray, last: np.ndarray) -> float:
 DETAIL_SIGMA = 2.0  # tiny pixels: fine detail is what a Gaussian blur this wide takes away
 
 
+def _detail_of(grey: np.ndarray) -> np.ndarray:
+    """What a Gaussian blur of ``DETAIL_SIGMA`` takes away from a grey picture."""
+    return grey - cv2.GaussianBlur(grey, (0, 0), DETAIL_SIGMA)
+
+
 def fine_detail(frame: np.ndarray) -> np.ndarray:
     """The grey picture's fine detail over its centre (a moved frame's edges are repeated)."""
-    grey = frame.mean(axis=2)
-    detail = grey - cv2.GaussianBlur(grey, (0, 0), DETAIL_SIGMA)
+    detail = _detail_of(frame.mean(axis=2))
     return detail[centre(detail)]
 
 
@@ -215,7 +219,9 @@ def detailed_blocks(blocks: list[np.ndarray], level: float) -> int:
     return sum(block.std() >= level for block in blocks)
 
 
-def blocks_agreement(first: list[np.ndarray], second: list[np.ndarray], level: float):
+def blocks_agreement(
+    first: list[np.ndarray], second: list[np.ndarray], level: float
+) -> float | None:
     """Median, over the blocks where both carry detail (``level``), of its correlation.
 
     ``first``, ``second``: two frames' ``detail_blocks``. Block by block, so that an object
@@ -237,23 +243,22 @@ ALIGN_SCALES = np.arange(0.88, 1.121, 0.02)  # zooms tried: up to ~12% between a
 _ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
 
 
-def _full_detail(frame: np.ndarray) -> np.ndarray:
-    grey = cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_BGR2GRAY)
-    return grey - cv2.GaussianBlur(grey, (0, 0), DETAIL_SIGMA)
+def _luma(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_BGR2GRAY)
 
 
 def _alignments(before: np.ndarray, after: np.ndarray):
     """``before`` brought onto ``after`` by each camera move tried (see below)."""
     height, width = after.shape[:2]
-    target = _full_detail(after)
+    grey_after = _luma(after)
+    target = _detail_of(grey_after)
     taper = cv2.createHanningWindow((width, height), cv2.CV_32F)
     for scale in ALIGN_SCALES:
         zoom = cv2.getRotationMatrix2D((width / 2, height / 2), 0, float(scale))
         zoomed = cv2.warpAffine(before, zoom, (width, height), borderMode=cv2.BORDER_REPLICATE)
-        shift, _ = cv2.phaseCorrelate(_full_detail(zoomed), target, taper)
+        shift, _ = cv2.phaseCorrelate(_detail_of(_luma(zoomed)), target, taper)
         yield moved(zoomed, shift)
-    grey_before = cv2.cvtColor(before.astype(np.float32), cv2.COLOR_BGR2GRAY)
-    grey_after = cv2.cvtColor(after.astype(np.float32), cv2.COLOR_BGR2GRAY)
+    grey_before = _luma(before)
     warp = np.eye(2, 3, dtype=np.float32)  # after(x) ~ before(warp(x))
     try:
         _, warp = cv2.findTransformECC(
@@ -283,9 +288,10 @@ def aligned_detail_agreement(before: np.ndarray, after: np.ndarray, level: float
     One place moved, zoomed or relit agrees 0.6-1, two places under 0.3. None when no
     alignment leaves 2 blocks detailed in both.
     """
-    best = detail_agreement(before, after, level)
+    reference = detail_blocks(after)
+    best = blocks_agreement(detail_blocks(before), reference, level)
     for aligned in _alignments(before, after):
-        agreement = detail_agreement(aligned, after, level)
+        agreement = blocks_agreement(detail_blocks(aligned), reference, level)
         if agreement is not None and (best is None or agreement > best):
             best = agreement
     return best

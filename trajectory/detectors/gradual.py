@@ -256,13 +256,6 @@ def _window_passes(
         return False
     carried = moved(first, velocities[0] * (end - start))  # the outgoing shot at the end
     chord = distance(first, last)
-    differ: list[bool] = []  # whether the ends' details are two places': asked only if needed
-
-    def details_differ() -> bool:
-        if not differ:
-            differ.append(_details_differ(first, last))
-        return differ[0]
-
     # Exposure, layout or the camera's path can explain the change as one place, unless the
     # fine detail says two (``_details_differ``, whose alignments are dear: asked after the
     # cheaper tests, once its cheap half, ``_details_may_differ``, leaves it open).
@@ -275,11 +268,12 @@ def _window_passes(
         return False
     if _holds_cut(frames, start, end, chord, jumps):
         return False
-    if same and not details_differ():
+    if same and not _details_differ(first, last):
         return False
-    # Last, as the dearest: asked of the few windows that pass everything else.
+    # Last, as the dearest: asked of the few windows that pass everything else. Where ``same``
+    # held, the details were just found to differ.
     tracked = tracked_share(first, last, _tracked_path(frames, start, end, steps))
-    if tracked < TRACKED_SHARE_MIN and not details_differ():
+    if tracked < TRACKED_SHARE_MIN and not (same or _details_differ(first, last)):
         return False
     return not _swept(frames, start, end, steps)
 
