@@ -308,18 +308,44 @@ def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
     runaway or zero shifts. A small ridge term keeps the shift along an edge or band, which no
     picture shows, near zero.
     """
+    shift = _coarse_to_fine(earlier, later, np.zeros(2), (4, 2, 1))
+    return float(shift[0]), float(shift[1])
+
+
+def refined_shift(
+    earlier: np.ndarray, later: np.ndarray, shift: tuple[float, float], reach: float
+) -> tuple[float, float]:
+    """``shift`` (a camera path summed step by step) corrected by at most ``reach`` pixels
+    so that it maps ``earlier`` straight onto ``later``.
+
+    Each step of a path tracked over a smooth picture comes out a little short (the fit's ridge
+    shrinks what the picture's faint gradients cannot pin down), and over dozens of steps the
+    shortfall adds up: a camera panning over a colour gradient then seems to have moved less
+    than it did. Fitted from the ends, the same translation has the whole move to go on.
+    ``reach`` bounds the correction, since between two different pictures (a dissolve's
+    ends) such a fit can run anywhere.
+    """
+    start = np.array(shift, dtype=np.float64)
+    fitted = _coarse_to_fine(earlier, later, start, (2, 1))
+    corrected = start + np.clip(fitted - start, -reach, reach)
+    return float(corrected[0]), float(corrected[1])
+
+
+def _coarse_to_fine(
+    earlier: np.ndarray, later: np.ndarray, shift: np.ndarray, factors: tuple[int, ...]
+) -> np.ndarray:
+    """``shift`` refined by :func:`_fit_translation` on blurred copies, at each size 1/factor."""
     first = cv2.GaussianBlur(earlier.astype(np.float32), (0, 0), 1.0)
     second = cv2.GaussianBlur(later.astype(np.float32), (0, 0), 1.0)
     height, width = first.shape[:2]
-    shift = np.zeros(2)
-    for factor in (4, 2, 1):  # coarse to fine: a shift of a few pixels at each scale
+    for factor in factors:  # coarse to fine: a shift of a few pixels at each scale
         size = (max(1, width // factor), max(1, height // factor))
         shift = factor * _fit_translation(
             cv2.resize(first, size, interpolation=cv2.INTER_AREA),
             cv2.resize(second, size, interpolation=cv2.INTER_AREA),
             shift / factor,
         )
-    return float(shift[0]), float(shift[1])
+    return shift
 
 
 _FIT_STEPS = 4  # Gauss-Newton steps per scale; each stops early below 0.01 px

@@ -44,7 +44,9 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
 - does a shift of the first frame not explain the last (a pan over the same place), nor the
   camera's path tracked frame to frame (a pan or whip pan over a smooth picture, a sky or a
   colour gradient, where phase correlation finds no shift and the frames in between, shifted a
-  fraction of the picture's smooth bands, are mixtures of its ends)? Nor does that path
+  fraction of the picture's smooth bands, are mixtures of its ends)? Over such a picture each
+  step comes out a little short, so a path that leaves too much is corrected once from the
+  window's ends (``refined_shift``, by at most ``PATH_REFINE_*`` pixels). Nor does that path
   explain both the window's first and last quarters (``SWEPT_SHARE_MAX``: a whip pan that
   carries the picture out of the frame, so that its ends have nothing left to compare)?
 
@@ -75,6 +77,7 @@ from trajectory.detectors.base import (
     distance,
     gain_free_distance,
     moved,
+    refined_shift,
     relit,
     rescaling,
     shifted_share,
@@ -109,6 +112,8 @@ TRACKED_SHARE_MIN = 0.4  # change left after the camera's tracked path / change:
 CUT_INSIDE_SHARE = 0.3  # one step making this share of the window's change (dissolve windows
 # reach 0.34, a lamp then a cut 0.41) ...
 CUT_INSIDE_RATIO = 10.0  # ... and this many times its median step (dissolves < 7, that cut 51)
+PATH_REFINE_BASE = 1.0  # pixels by which the tracked path may be corrected from the ends, plus
+PATH_REFINE_PER_FRAME = 0.1  # per frame of the window (its steps' shortfall adds up)
 SWEPT_SHARE_MAX = 0.4  # change left over both end quarters after the tracked path: whip pans
 # 0.19-0.30, dissolves >= 0.35 per window and >= 0.64 for the best window of each (213)
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
@@ -272,7 +277,11 @@ def _window_passes(
         return False
     # Last, as the dearest: asked of the few windows that pass everything else. Where ``same``
     # held, the details were just found to differ.
-    tracked = tracked_share(first, last, _tracked_path(frames, start, end, steps))
+    path = _tracked_path(frames, start, end, steps)
+    tracked = tracked_share(first, last, path)
+    if tracked >= TRACKED_SHARE_MIN:  # the path may have come out short (a smooth picture)
+        reach = PATH_REFINE_BASE + PATH_REFINE_PER_FRAME * (end - start)
+        tracked = min(tracked, tracked_share(first, last, refined_shift(first, last, path, reach)))
     if tracked < TRACKED_SHARE_MIN and not (same or _details_differ(first, last)):
         return False
     return not _swept(frames, start, end, steps)
