@@ -306,7 +306,8 @@ def step_shift(earlier: np.ndarray, later: np.ndarray) -> tuple[float, float]:
     place (a sky, a colour gradient), where phase correlation finds no peak, and where OpenCV's
     ECC alignment (``findTransformECC``) and Farneback flow, tried on such frames, returned
     runaway or zero shifts. A small ridge term keeps the shift along an edge or band, which no
-    picture shows, near zero.
+    picture shows, near zero, and robust weights keep an object crossing the picture on its own
+    from pulling the fit (``_fit_translation``).
     """
     shift = _coarse_to_fine(earlier, later, np.zeros(2), (4, 2, 1))
     return float(shift[0]), float(shift[1])
@@ -350,20 +351,43 @@ def _coarse_to_fine(
 
 _FIT_STEPS = 4  # Gauss-Newton steps per scale; each stops early below 0.01 px
 SHIFT_RIDGE = 0.02  # of the gradient matrix's trace: a shift the picture cannot tell stays ~0
+ROBUST_SCALE = 2.385  # Cauchy's constant (95% efficiency on Gaussian residuals), times the spread
+ROBUST_SPREAD_MIN = 0.5  # grey levels: residuals are never taken for tighter than this
+
+
+def _cauchy_weights(residual: np.ndarray) -> np.ndarray:
+    """Flat weights, one per element of ``residual`` (H, W[, C]), shared by a pixel's channels."""
+    size = np.sqrt((residual * residual).mean(axis=2)) if residual.ndim == 3 else np.abs(residual)
+    spread = max(1.4826 * float(np.median(size)), ROBUST_SPREAD_MIN)  # MAD of a normal
+    weights = 1.0 / (1.0 + (size / (ROBUST_SCALE * spread)) ** 2)
+    if residual.ndim == 3:
+        weights = np.repeat(weights[..., None], residual.shape[2], axis=2)
+    return weights.ravel()
 
 
 def _fit_translation(first: np.ndarray, second: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """Refines ``shift`` so that ``first`` moved by it matches ``second`` over the centre."""
+    """Refines ``shift`` so that ``first`` moved by it matches ``second`` over the centre.
+
+    Each Gauss-Newton step is weighted (iteratively reweighted least squares, Cauchy weights
+    on each pixel's residual against ``ROBUST_SCALE`` times its robust spread): an object
+    crossing the picture on its own (a disc over a colour gradient) has sharp edges that would
+    otherwise pull the camera's move toward its own, most where the place behind is smooth.
+    """
     inner = centre(first)
     for _ in range(_FIT_STEPS):
         shifted = moved(first, shift)
         grad_y, grad_x = np.gradient(shifted, axis=(0, 1))
+        residual = (second - shifted)[inner]
+        weights = _cauchy_weights(residual)
         grad_x, grad_y = grad_x[inner].ravel(), grad_y[inner].ravel()
-        error = (second - shifted)[inner].ravel()
+        error = residual.ravel()
         # second(x) = moved(x - step) ~ moved(x) - step . gradient
-        normal = np.array([[grad_x @ grad_x, grad_x @ grad_y], [grad_x @ grad_y, grad_y @ grad_y]])
+        weighted_x, weighted_y = weights * grad_x, weights * grad_y
+        normal = np.array(
+            [[weighted_x @ grad_x, weighted_x @ grad_y], [weighted_x @ grad_y, weighted_y @ grad_y]]
+        )
         normal += (SHIFT_RIDGE * np.trace(normal) + 1e-3) * np.eye(2)
-        step = np.linalg.solve(normal, -np.array([grad_x @ error, grad_y @ error]))
+        step = np.linalg.solve(normal, -np.array([weighted_x @ error, weighted_y @ error]))
         shift = shift + step
         if np.hypot(*step) < 0.01:
             break
