@@ -279,7 +279,9 @@ def _window_passes(
     # held, the details were just found to differ.
     path = _tracked_path(frames, start, end, steps)
     tracked = tracked_share(first, last, path)
-    if tracked >= TRACKED_SHARE_MIN:  # the path may have come out short (a smooth picture)
+    # The path may have come out short (a smooth picture): corrected where that can matter
+    # (where ``same`` held, the tracked share rejects nothing).
+    if tracked >= TRACKED_SHARE_MIN and not same:
         reach = PATH_REFINE_BASE + PATH_REFINE_PER_FRAME * (end - start)
         tracked = min(tracked, tracked_share(first, last, refined_shift(first, last, path, reach)))
     if tracked < TRACKED_SHARE_MIN and not (same or _details_differ(first, last)):
