@@ -400,18 +400,50 @@ def tracked_share(first: np.ndarray, last: np.ndarray, shift: tuple[float, float
     Compared where the moved frame and ``last`` overlap; 1.0 where they overlap in less than a
     quarter of the picture (nothing to compare).
     """
-    grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
-    height, width = grey_first.shape
-    dx, dy = shift
-    if max(width - abs(dx), 0.0) * max(height - abs(dy), 0.0) < 0.25 * width * height:
+    overlap = _overlap(first.shape, shift)
+    if overlap is None:
         return 1.0
-    overlap = (
-        slice(int(np.ceil(max(dy, 0))), int(height + min(dy, 0))),
-        slice(int(np.ceil(max(dx, 0))), int(width + min(dx, 0))),
-    )
+    grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
     raw = float(np.abs(grey_first - grey_last)[overlap].mean())
     left = float(np.abs(moved(grey_first, shift) - grey_last)[overlap].mean())
     return min(left, raw) / max(raw, 1e-6)
+
+
+def followed_share(first: np.ndarray, last: np.ndarray, shift: tuple[float, float]) -> float:
+    """``tracked_share`` where the picture follows the camera: in colour, pixels weighted by
+    how well the move explains them.
+
+    An object crossing the picture on its own (a disc, a passer-by) leaves a large change
+    where it was and where it is, whatever the camera did; over a smooth place (a sky, a
+    colour gradient) that change can outweigh all the rest and make a pan look like two
+    pictures. Each pixel's colour change (the mean over channels, so that a hue sliding past
+    at one brightness counts) is weighted by Cauchy's weight on what the move leaves there, as
+    in the robust fit of ``_fit_translation``: the object's pixels fall out, and two places,
+    which the move leaves changed all over, keep their weights. 1.0 where the moved frame and
+    ``last`` overlap in less than a quarter of the picture.
+    """
+    overlap = _overlap(first.shape, shift)
+    if overlap is None:
+        return 1.0
+    before, after = first.astype(np.float32), last.astype(np.float32)
+    left = np.abs(moved(before, shift) - after)[overlap].mean(axis=2)
+    raw = np.abs(before - after)[overlap].mean(axis=2)
+    weights = _cauchy_weights(left)
+    weighted_left, weighted_raw = float(weights @ left.ravel()), float(weights @ raw.ravel())
+    return min(weighted_left, weighted_raw) / max(weighted_raw, 1e-6)
+
+
+def _overlap(shape: tuple[int, ...], shift: tuple[float, float]) -> tuple[slice, slice] | None:
+    """Rows and columns where a frame of ``shape`` moved by ``shift`` overlaps the unmoved one;
+    None where that is less than a quarter of the picture (nothing to compare)."""
+    height, width = shape[:2]
+    dx, dy = shift
+    if max(width - abs(dx), 0.0) * max(height - abs(dy), 0.0) < 0.25 * width * height:
+        return None
+    return (
+        slice(int(np.ceil(max(dy, 0))), int(height + min(dy, 0))),
+        slice(int(np.ceil(max(dx, 0))), int(width + min(dx, 0))),
+    )
 
 
 class TinyFrames:

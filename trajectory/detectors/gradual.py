@@ -44,7 +44,9 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
 - does a shift of the first frame not explain the last (a pan over the same place), nor the
   camera's path tracked frame to frame (a pan or whip pan over a smooth picture, a sky or a
   colour gradient, where phase correlation finds no shift and the frames in between, shifted a
-  fraction of the picture's smooth bands, are mixtures of its ends)? Over such a picture each
+  fraction of the picture's smooth bands, are mixtures of its ends)? What the path leaves is
+  measured in colour where the picture follows the camera (``followed_share``), so that an
+  object crossing a smooth place on its own does not outweigh the place. Over such a picture each
   step comes out a little short, so a path that leaves too much is corrected once from the
   window's ends (``refined_shift``, by at most ``PATH_REFINE_*`` pixels). Nor does that path
   explain both the window's first and last quarters (``SWEPT_SHARE_MAX``: a whip pan that
@@ -75,6 +77,7 @@ from trajectory.detectors.base import (
     detail_correlation,
     detailed_blocks,
     distance,
+    followed_share,
     gain_free_distance,
     moved,
     refined_shift,
@@ -277,13 +280,15 @@ def _window_passes(
         return False
     # Last, as the dearest: asked of the few windows that pass everything else. Where ``same``
     # held, the details were just found to differ.
+    # Measured where the picture follows the camera (``followed_share``): an object crossing
+    # a smooth place on its own otherwise outweighs the place.
     path = _tracked_path(frames, start, end, steps)
-    tracked = tracked_share(first, last, path)
+    tracked = followed_share(first, last, path)
     # The path may have come out short (a smooth picture): corrected where that can matter
     # (where ``same`` held, the tracked share rejects nothing).
     if tracked >= TRACKED_SHARE_MIN and not same:
         reach = PATH_REFINE_BASE + PATH_REFINE_PER_FRAME * (end - start)
-        tracked = min(tracked, tracked_share(first, last, refined_shift(first, last, path, reach)))
+        tracked = min(tracked, followed_share(first, last, refined_shift(first, last, path, reach)))
     if tracked < TRACKED_SHARE_MIN and not (same or _details_differ(first, last)):
         return False
     return not _swept(frames, start, end, steps)
