@@ -219,6 +219,19 @@ def detailed_blocks(blocks: list[np.ndarray], level: float) -> int:
     return sum(block.std() >= level for block in blocks)
 
 
+def textured(blocks: list[np.ndarray], level: float, least: int) -> bool:
+    """Whether at least ``least`` of a frame's ``detail_blocks`` carry detail of ``level``, and
+    not all within one 2x2 square of the grid: one compact object (a disc, a face on a blurred
+    ground) can touch four blocks where its edges cross theirs; a place's texture spreads."""
+    columns = DETAIL_BLOCKS[1]
+    detailed = [i for i, block in enumerate(blocks) if block.std() >= level]
+    if len(detailed) < least:
+        return False
+    row_span = max(i // columns for i in detailed) - min(i // columns for i in detailed)
+    column_span = max(i % columns for i in detailed) - min(i % columns for i in detailed)
+    return row_span > 1 or column_span > 1
+
+
 def blocks_agreement(
     first: list[np.ndarray], second: list[np.ndarray], level: float
 ) -> float | None:

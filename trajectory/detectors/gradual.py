@@ -75,7 +75,6 @@ from trajectory.detectors.base import (
     chroma_change,
     detail_blocks,
     detail_correlation,
-    detailed_blocks,
     distance,
     followed_share,
     gain_free_distance,
@@ -85,6 +84,7 @@ from trajectory.detectors.base import (
     rescaling,
     shifted_share,
     step_shift,
+    textured,
     tracked_share,
 )
 
@@ -381,8 +381,9 @@ def _details_differ(before: np.ndarray, after: np.ndarray) -> bool:
     retina dissolving into a night sky), and a lit patch sliding from one place's spot to the
     other's is followed like a pan; but a light or a camera move keeps the fine detail, which
     agrees block by block once the frames are aligned (``aligned_detail_agreement``). Asked
-    only where the ends carry detail in ``DETAIL_BLOCKS_MIN`` blocks each (a textured place,
-    not one object on a smooth one).
+    only where each end carries detail in ``DETAIL_BLOCKS_MIN`` blocks, not all within one
+    2x2 square of them (``textured``): a textured place, not one object on a smooth one, which
+    moving on its own (a ball crossing a sky) takes its detail to other blocks.
     """
     if not _details_may_differ(before, after):
         return False
@@ -394,10 +395,10 @@ def _details_may_differ(before: np.ndarray, after: np.ndarray) -> bool:
     """The cheap half of ``_details_differ``: False where it is False without any alignment
     (too little detail, or details that agree as they are: most windows of one place)."""
     first = detail_blocks(before)
-    if detailed_blocks(first, DETAIL_LEVEL_MIN) < DETAIL_BLOCKS_MIN:
+    if not textured(first, DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN):
         return False
     second = detail_blocks(after)
-    if detailed_blocks(second, DETAIL_LEVEL_MIN) < DETAIL_BLOCKS_MIN:
+    if not textured(second, DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN):
         return False
     agreement = blocks_agreement(first, second, DETAIL_LEVEL_MIN)
     return agreement is None or agreement < DETAIL_DIFFERENT_MAX
