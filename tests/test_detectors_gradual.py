@@ -34,6 +34,7 @@ from trajectory.detectors.gradual import (
     DETAIL_LEVEL_MIN,
     DissolveDetector,
     _details_differ,
+    _featureless_relit,
     _holds_cut,
     _is_mixture,
     _swept,
@@ -366,6 +367,31 @@ def test_textured_asks_for_detail_beyond_one_2x2_square_of_blocks():
     assert textured(blocks({1, 5, 9}), level, 3) is True  # three rows
     assert textured(blocks({0, 11}), level, 3) is False  # too few
     assert textured(blocks({0, 11}), level, 2) is True
+
+
+def flat_texture(seed: int, contrast: float) -> np.ndarray:
+    """A grey low-contrast texture at the frame size: ``contrast`` levels (std) around 90."""
+    texture_grey = smooth_texture(seed, SIZE, 1).astype(np.float32).mean(axis=2, keepdims=True)
+    scaled = (texture_grey - texture_grey.mean()) / max(float(texture_grey.std()), 1e-6)
+    return np.repeat(scaled * contrast + 90, 3, axis=2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_lamp_over_a_featureless_place_is_one_place_and_another_flat_place_is_not(seed):
+    """Both ends without detail above grain (the second style's flat textures, where lamps
+    passed as 8-frame dissolves: 6011, 7097, 7208): a spot lamp leaves 0.05 of the change to a
+    smooth light, another flat texture 0.7."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
+    spot = np.exp(-((columns - 80) ** 2 + (rows - 50) ** 2) / (2 * 90.0**2))[..., None]
+    place, other = flat_texture(seed, 1.5), flat_texture(seed + 50, 1.5)
+
+    def filmed(picture: np.ndarray) -> np.ndarray:
+        return tiny(np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8))
+
+    before = filmed(place)
+    assert _featureless_relit(before, filmed(place * (1.2 + 0.6 * spot)))
+    assert not _featureless_relit(before, filmed(other))
 
 
 def test_refined_shift_moves_the_path_no_further_than_its_reach():

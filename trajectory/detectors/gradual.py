@@ -26,11 +26,12 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   that fits those turns negative somewhere, or the colours change part by part: a grey place
   into a red one), nor if its fine detail is the first's under such a light (a spot lamp:
   ``DETAIL_SAME_MIN``), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one place
-  moved, zoomed or relit; the two places of a dissolve correlate near 0), with the first frame
-  as is or carried on by the measured motion. Unless the fine detail says two places
-  (``_details_differ``): both ends textured, their details apart however aligned. That also
-  overrules the tracked camera path below (a lit patch sliding between two places' spots is
-  followed like a pan);
+  moved, zoomed or relit; the two places of a dissolve correlate near 0), nor, where neither
+  end has detail above grain, if a smooth light leaves only grain (``_featureless_relit``: a
+  lamp over a flat texture), with the first frame as is or carried on by the measured motion.
+  Unless the fine detail says two places (``_details_differ``): both ends textured, their
+  details apart however aligned. That also overrules the tracked camera path below (a lit
+  patch sliding between two places' spots is followed like a pan);
 - is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change), with the camera's motion there
   undone (the steady shift measured at the window, or the path tracked frame to frame, which
@@ -122,6 +123,8 @@ SWEPT_SHARE_MAX = 0.4  # change left over both end quarters after the tracked pa
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
+FEATURELESS_LEFT_MAX = 0.15  # change a smooth light leaves between featureless ends: lamps
+# 0.02-0.07, dissolves between two featureless places >= 0.26 (``_featureless_relit``)
 SWING_MIN = 0.025  # width share per frame beyond the shots' speed: dissolves < 0.01
 CUT_SHARE = 0.5  # one step making this share of a side's change: a cut there
 DARK_LEVEL = 12.0  # ends darker than this are black (ThresholdDetector's level): a fade
@@ -370,7 +373,28 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
         return True
     if _relit_detail(before, after):
         return True  # the place's detail under a light that varies across it (a spot lamp)
-    return _layout_r2(before, after) > SAME_PICTURE_MAX  # the layouts correlate: one place
+    if _layout_r2(before, after) > SAME_PICTURE_MAX:
+        return True  # the layouts correlate: one place
+    return _featureless_relit(before, after)
+
+
+def _featureless_relit(before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether a smooth change of light takes ``before`` to ``after``, two featureless frames.
+
+    Where neither end has a detail block above grain (a flat low-contrast texture, a fog), the
+    gain field of ``relit`` and its offset trade off on a nearly constant picture, so the
+    field's sign says nothing (a lamp over a flat texture fitted fields from -0.1 to 1.5);
+    what the fit leaves does: a light leaves grain (0.02-0.07 of the change, three lamps over
+    flat textures that passed as dissolves), a second place its own faint pattern (0.26 or
+    more, the 4 dissolves between featureless places of 117 structure films). The colours must
+    also keep but for one tint.
+    """
+    if any(block.std() >= DETAIL_LEVEL_MIN for block in detail_blocks(before)):
+        return False
+    if any(block.std() >= DETAIL_LEVEL_MIN for block in detail_blocks(after)):
+        return False
+    _, _, left = relit(before, after)
+    return left < FEATURELESS_LEFT_MAX and chroma_change(before, after) <= CHROMA_CHANGE_MAX
 
 
 def _details_differ(before: np.ndarray, after: np.ndarray) -> bool:
