@@ -344,8 +344,9 @@ def test_a_disc_that_crossed_colour_bands_on_its_own_makes_no_second_place(seed)
         view.copy()
         for view in camera(tilted_colour_bands(seed), np.array([[200.0, 120.0], [206.0, 124.0]]))
     )
-    cv2.circle(first, (80, 52), 12, (200, 90, 200), -1, cv2.LINE_AA)  # corners of the grid
-    cv2.circle(last, (176, 88), 12, (200, 90, 200), -1, cv2.LINE_AA)
+    for view, centre in ((first, (80, 52)), (last, (176, 88))):  # corners of the grid
+        cv2.circle(view, centre, 12, (200, 90, 200), -1, cv2.LINE_AA)
+        cv2.circle(view, centre, 12, (0, 0, 0), 2, cv2.LINE_AA)  # an edge on any bands
     first, last = tiny(first), tiny(last)
     for end in (first, last):
         blocks = detail_blocks(end)
@@ -380,11 +381,12 @@ def flat_texture(seed: int, contrast: float) -> np.ndarray:
 def test_a_lamp_over_a_featureless_place_is_one_place_and_another_flat_place_is_not(seed):
     """Both ends without detail above grain (the second style's flat textures, where lamps
     passed as 8-frame dissolves: 6011, 7097, 7208): a spot lamp leaves 0.05 of the change to a
-    smooth light, another flat texture 0.7."""
+    smooth light, another flat texture 0.6-0.8 (40 seeds; the lit frame's detail stays under
+    1.3 levels)."""
     rng = np.random.default_rng(seed)
     rows, columns = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
     spot = np.exp(-((columns - 80) ** 2 + (rows - 50) ** 2) / (2 * 90.0**2))[..., None]
-    place, other = flat_texture(seed, 1.5), flat_texture(seed + 50, 1.5)
+    place, other = flat_texture(seed, 0.8), flat_texture(seed + 50, 0.8)
 
     def filmed(picture: np.ndarray) -> np.ndarray:
         return tiny(np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8))

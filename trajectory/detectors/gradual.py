@@ -76,6 +76,7 @@ from trajectory.detectors.base import (
     chroma_change,
     detail_blocks,
     detail_correlation,
+    detailed_blocks,
     distance,
     followed_share,
     gain_free_distance,
@@ -389,10 +390,9 @@ def _featureless_relit(before: np.ndarray, after: np.ndarray) -> bool:
     more, the 4 dissolves between featureless places of 117 structure films). The colours must
     also keep but for one tint.
     """
-    if any(block.std() >= DETAIL_LEVEL_MIN for block in detail_blocks(before)):
-        return False
-    if any(block.std() >= DETAIL_LEVEL_MIN for block in detail_blocks(after)):
-        return False
+    for end in (before, after):
+        if detailed_blocks(detail_blocks(end), DETAIL_LEVEL_MIN):
+            return False
     _, _, left = relit(before, after)
     return left < FEATURELESS_LEFT_MAX and chroma_change(before, after) <= CHROMA_CHANGE_MAX
 
