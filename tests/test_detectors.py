@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from media import colour_gradient, smooth_texture
 
+from trajectory.detectors.base import Cut
 from trajectory.detectors.fade import FadeDetector
 from trajectory.detectors.gradual import DissolveDetector
 from trajectory.detectors.hard import HardCutDetector
-from trajectory.shots import ShotDetector
+from trajectory.shots import ShotDetector, _apart_s
 
 FPS = 24
 SIZE = (256, 144)
@@ -254,6 +255,35 @@ def test_fade_through_black_is_one_fade_cut_not_a_dissolve():
         shots.process(k / FPS, frame)
     shots.finish()
     assert [(abs(round(c.time_s * FPS) - 60) <= 1, c.kind) for c in shots.cuts] == [(True, "fade")]
+
+
+def test_fade_cut_knows_where_its_dark_frames_began():
+    """The fade is cut where the picture rises out of the black; its ``start_s`` is the first
+    frame under the black level (12 levels), where the fade-out went dark."""
+    a, b = pan(texture(919), 60), pan(texture(920), 60)
+    out = [cv2.convertScaleAbs(f, alpha=1 - (k + 1) / 12) for k, f in enumerate(a[48:])]
+    into = [cv2.convertScaleAbs(f, alpha=(k + 1) / 13) for k, f in enumerate(b[:12])]
+    frames = a[:48] + out + into + b[12:]
+    dark = [k for k, f in enumerate(frames) if f.mean() < 12]
+    detector = FadeDetector(Fraction(FPS), 0.6)
+    cuts = []
+    for k, frame in enumerate(frames):
+        cuts += detector.process_frame(k / FPS, frame)
+    cuts += detector.post_process()
+    assert len(cuts) == 1 and abs(round(cuts[0].time_s * FPS) - 60) <= 1
+    assert round(cuts[0].start_s * FPS) == dark[0]
+
+
+def test_a_dissolve_found_in_a_fade_out_belongs_to_the_fade_and_a_cut_to_black_does_not():
+    """A fade-out to near black can pass as a dissolve into a dark picture (second-style film
+    7207: 9 frames, 0.36 s, before the fade's dark frames and 0.68 s before its cut): it is
+    measured to the fade's dark frames, not its cut. A hard cut keeps its own time (a cut to
+    black, then a fade-in, as in PySceneDetect's testvideo.mp4)."""
+    fade = Cut(16.84, "fade", start_s=16.52)
+    assert _apart_s(Cut(16.16, "dissolve"), fade) == pytest.approx(0.36)
+    assert _apart_s(fade, Cut(16.7, "dissolve")) == 0.0
+    assert _apart_s(Cut(16.16, "hard"), fade) == pytest.approx(0.68)
+    assert _apart_s(Cut(17.5, "dissolve"), fade) == pytest.approx(0.66)
 
 
 def test_lamp_switched_on_in_a_near_black_room_makes_no_fade():

@@ -114,10 +114,12 @@ class ShotDetector:
         i = bisect.bisect_left(self._times, cut.time_s)
         candidates = [j for j in (i - 1, i) if 0 <= j < len(self._times)]
         nearest = min(candidates, key=lambda j: abs(self._times[j] - cut.time_s))
-        return Cut(self._times[nearest], cut.kind)
+        start_s = None if cut.start_s is None else min(cut.start_s, self._times[nearest])
+        return Cut(self._times[nearest], cut.kind, start_s)
 
     def _accept(self, found: list[Cut]) -> list[Cut]:
-        """Keeps cuts that are after the first frame and not within min_shot_s of a known cut.
+        """Keeps cuts that are after the first frame and not within min_shot_s of a known cut
+        (for a dissolve, of a fade's dark frames too: see :func:`_apart_s`).
 
         When two detectors see the same transition, the one of higher priority wins (a fade
         over a dissolve over a hard cut): it knows the transition's kind and middle.
@@ -126,7 +128,7 @@ class ShotDetector:
         for cut in sorted(found, key=lambda c: (c.time_s, _PRIORITY[c.kind])):
             if not self._times or cut.time_s <= self._times[0]:
                 continue
-            close = [c for c in self._cuts if abs(c.time_s - cut.time_s) < self.min_shot_s]
+            close = [c for c in self._cuts if _apart_s(c, cut) < self.min_shot_s]
             if close:
                 if all(_PRIORITY[cut.kind] < _PRIORITY[c.kind] for c in close):
                     for c in close:
@@ -138,3 +140,15 @@ class ShotDetector:
             self._cut_times = [c.time_s for c in self._cuts]
             accepted.append(cut)
         return accepted
+
+
+def _apart_s(first: Cut, second: Cut) -> float:
+    """Seconds between two cuts. A dissolve is measured to the frames a fade spans before its
+    cut (``start_s``): a fade-out to near black passes as a dissolve into a dark picture. A
+    hard cut keeps its own time: a cut to black before a fade-in is a transition of its own."""
+    apart = abs(first.time_s - second.time_s)
+    for fade, other in ((first, second), (second, first)):
+        if fade.start_s is not None and other.kind == "dissolve":
+            inside = max(fade.start_s - other.time_s, other.time_s - fade.time_s, 0.0)
+            apart = min(apart, inside)
+    return apart

@@ -24,11 +24,14 @@ class Cut:
     """A shot boundary: the first frame of the new shot is presented at ``time_s``.
 
     ``kind`` is "hard", "dissolve" (cut at the dissolve's middle frame) or "fade" (cut where
-    the picture rises out of the black).
+    the picture rises out of the black). ``start_s``, where known, is where the transition's
+    frames begin before the cut (a fade's first dark frame): other detectors' cuts there
+    belong to it.
     """
 
     time_s: float
     kind: str
+    start_s: float | None = None
 
 
 class Detector(ABC):

@@ -59,6 +59,7 @@ class FadeDetector(Detector):
         self._darkest: np.ndarray | None = None  # darkest frame of the dark run going on
         self._darkest_level = 0.0  # ... and its mean level
         self._last_dark: np.ndarray | None = None  # ... of the last dark run that ended
+        self._dark_start_s: float | None = None  # first frame of the current (or last) dark run
         self._dim = _DimFadeIn(hold_frames=max(2, round(DIM_HOLD_S * float(rate))))
         self.latency_frames = self._dim.hold_frames + 2
 
@@ -69,12 +70,14 @@ class FadeDetector(Detector):
             return [Cut(tc.seconds, "fade") for tc in found]
         self._follow_dark_run(time_s, frame)
         cuts = [
-            Cut(tc.seconds, "fade")
+            Cut(tc.seconds, "fade", self._dark_start_s)
             for tc in found
             if self._dim.cut_s is None and self._passes_black(tc.seconds)
         ]
         dim_cut = self._dim.follow(time_s, self._frames[self._frames.count - 1])
-        return cuts + ([Cut(dim_cut, "fade")] if dim_cut is not None else [])
+        if dim_cut is not None:
+            cuts.append(Cut(dim_cut, "fade", self._dark_start_s))
+        return cuts
 
     def post_process(self) -> list[Cut]:
         if self._last is None:
@@ -82,14 +85,21 @@ class FadeDetector(Detector):
         found = self._detector.post_process(self._last)
         if self._checked and self._dim.cut_s is not None:
             return []  # the fade was cut where its dim picture left the black
-        return [Cut(tc.seconds, "fade") for tc in found if self._passes_black(tc.seconds)]
+        return [
+            Cut(tc.seconds, "fade", self._dark_start_s)
+            for tc in found
+            if self._passes_black(tc.seconds)
+        ]
 
     def _follow_dark_run(self, time_s: float, frame: np.ndarray) -> None:
-        """Keeps the tiny copy of the darkest frame of the current (or last) run of dark frames."""
+        """Keeps the tiny copy of the darkest frame of the current (or last) run of dark frames,
+        and when the run began."""
         self._frames.add(time_s, frame)
         newest = self._frames[self._frames.count - 1]
         level = newest.mean()
         if level < DARK_LEVEL:
+            if self._darkest is None:
+                self._dark_start_s = time_s
             if self._darkest is None or level < self._darkest_level:
                 self._darkest, self._darkest_level = newest, level
         elif self._darkest is not None:
