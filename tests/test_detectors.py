@@ -277,13 +277,26 @@ def test_fade_cut_knows_where_its_dark_frames_began():
 def test_a_dissolve_found_in_a_fade_out_belongs_to_the_fade_and_a_cut_to_black_does_not():
     """A fade-out to near black can pass as a dissolve into a dark picture (second-style film
     7207: 9 frames, 0.36 s, before the fade's dark frames and 0.68 s before its cut): it is
-    measured to the fade's dark frames, not its cut. A hard cut keeps its own time (a cut to
-    black, then a fade-in, as in PySceneDetect's testvideo.mp4)."""
+    measured to the fade's dark frames, not its cut. A hard cut at the first dark frame keeps
+    its own time (a cut to black, then a fade-in, as in PySceneDetect's testvideo.mp4)."""
     fade = Cut(16.84, "fade", start_s=16.52)
     assert _apart_s(Cut(16.16, "dissolve"), fade) == pytest.approx(0.36)
     assert _apart_s(fade, Cut(16.7, "dissolve")) == 0.0
     assert _apart_s(Cut(16.16, "hard"), fade) == pytest.approx(0.68)
+    assert _apart_s(Cut(16.52, "hard"), fade) == pytest.approx(0.32)
     assert _apart_s(Cut(17.5, "dissolve"), fade) == pytest.approx(0.66)
+
+
+def test_a_hard_cut_between_a_fade_outs_dark_frames_belongs_to_the_fade():
+    """64 s film 8091: the fade-out's last step, from 10.9 levels into black, read as a hard
+    cut 0.64 s before the fade's cut (the fade-in rose slowly into a dim picture). A cut after
+    the fade's first dark frame is measured to that frame; a long dark run (a night scene under
+    the black level) keeps a cut far into it."""
+    fade = Cut(47.32, "fade", start_s=46.64)
+    assert _apart_s(Cut(46.68, "hard"), fade) == pytest.approx(0.04)
+    assert _apart_s(fade, Cut(46.68, "hard")) == pytest.approx(0.04)
+    long_dark = Cut(50.0, "fade", start_s=46.0)
+    assert _apart_s(Cut(48.0, "hard"), long_dark) == pytest.approx(2.0)
 
 
 def test_lamp_switched_on_in_a_near_black_room_makes_no_fade():

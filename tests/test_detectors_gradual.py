@@ -37,6 +37,7 @@ from trajectory.detectors.gradual import (
     _featureless_relit,
     _holds_cut,
     _is_mixture,
+    _same_picture,
     _swept,
 )
 from trajectory.detectors.hard import HardCutDetector
@@ -680,3 +681,26 @@ def test_aligned_detail_agreement_tells_two_places_apart(seed):
     view, other = tiny(first[144:288, 256:512]), tiny(second[144:288, 256:512])
     assert aligned_detail_agreement(view, other, 1.8) < DETAIL_DIFFERENT_MAX
     assert aligned_detail_agreement(other, view, 1.8) < DETAIL_DIFFERENT_MAX
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_layout_at_another_contrast_without_its_detail_is_another_place(seed):
+    """Second style 7210: a dark textured shot dissolving into a bright smooth gradient. Their
+    layouts correlate (R^2 0.8-0.98) and a gain of 4-5 maps one onto the other, as a light
+    would; but a light scales the fine detail with the picture, and here it falls (1.65 to 0.58
+    levels). Here: a gain of about 1.6, detail 6.3-6.8 levels falling to 0.9-1.6; the same
+    picture lit by 1.8 keeps 1.8 times its detail and stays one place."""
+    rng = np.random.default_rng(seed)
+    height, width = SIZE[1], SIZE[0]
+    layout = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 30)
+    detail = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 4)
+    layout, detail = layout / layout.std(), detail / detail.std()
+    dark = 60 + 8 * layout + 10 * detail
+
+    def filmed(picture: np.ndarray) -> np.ndarray:
+        grey = np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8)
+        return tiny(np.repeat(grey[..., None], 3, axis=2))
+
+    first, smooth, lit = filmed(dark), filmed(150 + 32 * layout), filmed(1.8 * dark)
+    assert not _same_picture(first, smooth, distance(first, smooth))
+    assert _same_picture(first, lit, distance(first, lit))

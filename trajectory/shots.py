@@ -143,12 +143,17 @@ class ShotDetector:
 
 
 def _apart_s(first: Cut, second: Cut) -> float:
-    """Seconds between two cuts. A dissolve is measured to the frames a fade spans before its
-    cut (``start_s``): a fade-out to near black passes as a dissolve into a dark picture. A
-    hard cut keeps its own time: a cut to black before a fade-in is a transition of its own."""
+    """Seconds between two cuts, where a fade's cut says where its dark frames began
+    (``start_s``): a dissolve is measured to those frames, since a fade-out to near black can
+    read as a dissolve into a dark picture; a hard cut after the first of them (a step between
+    dark frames, such as the last one into black) to where they began. A hard cut at the first
+    dark frame, a cut to black before a fade-in, is a transition of its own."""
     apart = abs(first.time_s - second.time_s)
     for fade, other in ((first, second), (second, first)):
-        if fade.start_s is not None and other.kind == "dissolve":
-            inside = max(fade.start_s - other.time_s, other.time_s - fade.time_s, 0.0)
-            apart = min(apart, inside)
+        if fade.start_s is None:
+            continue
+        if other.kind == "dissolve":
+            apart = min(apart, max(fade.start_s - other.time_s, other.time_s - fade.time_s, 0.0))
+        elif fade.start_s < other.time_s <= fade.time_s:
+            apart = min(apart, other.time_s - fade.start_s)
     return apart

@@ -26,9 +26,12 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   that fits those turns negative somewhere, or the colours change part by part: a grey place
   into a red one), nor if its fine detail is the first's under such a light (a spot lamp:
   ``DETAIL_SAME_MIN``), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one place
-  moved, zoomed or relit; the two places of a dissolve correlate near 0), nor, where neither
-  end has detail above grain, if a smooth light leaves only grain (``_featureless_relit``: a
-  lamp over a flat texture), with the first frame as is or carried on by the measured motion.
+  moved, zoomed or relit; the two places of a dissolve correlate near 0), where for the
+  exposure and the layout the fine detail follows the exposure's gain (``DETAIL_KEPT_MIN``: a
+  light scales it, a dissolve from a dark textured shot into a bright gradient of a similar
+  layout loses it), nor, where neither end has detail above grain, if a smooth light leaves
+  only grain (``_featureless_relit``: a lamp over a flat texture), with the first frame as is
+  or carried on by the measured motion.
   Unless the fine detail says two places (``_details_differ``): both ends textured, their
   details apart however aligned. That also overrules the tracked camera path below (a lit
   patch sliding between two places' spots is followed like a pan);
@@ -78,6 +81,7 @@ from trajectory.detectors.base import (
     detail_correlation,
     detailed_blocks,
     distance,
+    fine_detail,
     followed_share,
     gain_free_distance,
     moved,
@@ -124,6 +128,8 @@ SWEPT_SHARE_MAX = 0.4  # change left over both end quarters after the tracked pa
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
+DETAIL_NOISE = 0.5  # levels of fine detail (std, tiny frames) that grain and coding noise add
+DETAIL_KEPT_MIN = 0.5  # share of the detail a fitted exposure gain predicts that a light keeps
 FEATURELESS_LEFT_MAX = 0.15  # change a smooth light leaves between featureless ends: lamps
 # 0.02-0.07, dissolves between two featureless places >= 0.26 (``_featureless_relit``)
 SWING_MIN = 0.025  # width share per frame beyond the shots' speed: dissolves < 0.01
@@ -370,13 +376,27 @@ def _same_picture(before: np.ndarray, after: np.ndarray, chord: float) -> bool:
         and (left < RESCALED_LEFT_MAX or gain_free_distance(before, after) < GAIN_FREE_MIN * chord)
         and _lit_everywhere(before, after)
         and chroma_change(before, after) <= CHROMA_CHANGE_MAX
+        and _detail_follows_gain(before, after, gain)
     ):
         return True
     if _relit_detail(before, after):
         return True  # the place's detail under a light that varies across it (a spot lamp)
-    if _layout_r2(before, after) > SAME_PICTURE_MAX:
-        return True  # the layouts correlate: one place
+    if _layout_r2(before, after) > SAME_PICTURE_MAX and _detail_follows_gain(before, after, gain):
+        return True  # the layouts correlate: one place (its detail at their contrast ratio)
     return _featureless_relit(before, after)
+
+
+def _detail_follows_gain(before: np.ndarray, after: np.ndarray, gain: float) -> bool:
+    """Whether ``after`` keeps ``before``'s fine detail, scaled by the fitted exposure ``gain``.
+
+    A light or a fade scales the picture, its fine detail with it; above grain
+    (``DETAIL_NOISE``), at least ``DETAIL_KEPT_MIN`` of that is left. A dissolve from a dark
+    textured shot into a bright smooth one (a gradient) fits a large gain on their layouts
+    (4.7, second style 7210), and their layouts correlate (R^2 0.8-0.98), but the detail falls
+    instead (1.65 to 0.58 levels).
+    """
+    detail_before, detail_after = fine_detail(before).std(), fine_detail(after).std()
+    return detail_after >= DETAIL_KEPT_MIN * gain * (detail_before - DETAIL_NOISE)
 
 
 def _featureless_relit(before: np.ndarray, after: np.ndarray) -> bool:
