@@ -73,6 +73,7 @@ from trajectory.detectors.base import (
     distance,
     fine_detail,
     global_shift,
+    pattern_correlation,
     relit,
     rescaling,
     shifted_share,
@@ -99,6 +100,9 @@ RELIT_GAIN = 1.1  # a lamp changes some part's exposure between two frames by 10
 RELIT_STILL = 1.03  # ... and no part the other way by more than 3%
 LAMP_DETAIL_SAME_MIN = 0.6  # correlation of the fine detail where part kept its light: a lamp
 # 0.88, cuts between framings of a smooth place 0.22-0.30
+LAMP_PATTERN_SAME_MIN = 0.0  # mid-scale pattern correlation where every part was relit: lamps
+# 0.83-1.0 (structure films; 0.25 or more at distractor lamps), cuts between framings of a flat
+# texture that the field fits -0.56 to -0.2 (``pattern_correlation``)
 DETAIL_GROWTH_MAX = 3.0  # a lamp scales fine detail by its gain: lamps <= 1.4x that, cuts ~17x
 DETAIL_NOISE = 0.5  # levels of detail (std) that grain and coding noise add
 SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the change: whip pans'
@@ -393,6 +397,10 @@ class HardCutDetector(Detector):
         # the same fine detail in both frames tells the lamp from such a cut.
         every_part = low >= RELIT_GAIN or high <= 1 / RELIT_GAIN
         if not every_part and detail_correlation(before, after) < LAMP_DETAIL_SAME_MIN:
+            return False
+        # Where every part changed its light, a darkening field also maps one framing of a flat
+        # texture onto another (whose fine detail is grain): the mid-scale pattern tells.
+        if every_part and pattern_correlation(before, after) < LAMP_PATTERN_SAME_MIN:
             return False
         # No light makes detail that was not there: a cut from a smooth place (a sky, a colour
         # gradient) to a darker detailed one fits a smooth field of one sign, the fine detail
