@@ -130,6 +130,7 @@ SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two p
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
 DETAIL_NOISE = 0.5  # levels of fine detail (std, tiny frames) that grain and coding noise add
 DETAIL_KEPT_MIN = 0.5  # share of the detail a fitted exposure gain predicts that a light keeps
+DETAIL_GAIN_MIN = 1.5  # ... asked from this gain up (7210's dissolve windows fit 2.1-4.7)
 FEATURELESS_LEFT_MAX = 0.15  # change a smooth light leaves between featureless ends: lamps
 # 0.02-0.07, dissolves between two featureless places >= 0.26 (``_featureless_relit``)
 SWING_MIN = 0.025  # width share per frame beyond the shots' speed: dissolves < 0.01
@@ -390,11 +391,16 @@ def _detail_follows_gain(before: np.ndarray, after: np.ndarray, gain: float) -> 
     """Whether ``after`` keeps ``before``'s fine detail, scaled by the fitted exposure ``gain``.
 
     A light or a fade scales the picture, its fine detail with it; above grain
-    (``DETAIL_NOISE``), at least ``DETAIL_KEPT_MIN`` of that is left. A dissolve from a dark
+    (``DETAIL_NOISE``), at least ``DETAIL_KEPT_MIN`` of that is left. Asked where the gain is
+    ``DETAIL_GAIN_MIN`` or more: at a gain near 1 the layouts match as one place filmed on, and
+    a camera move alone can take a third of the detail away (a pan from a textured part of a
+    photo to a smooth one, third style 522: 6.4 to 2.4 levels). A dissolve from a dark
     textured shot into a bright smooth one (a gradient) fits a large gain on their layouts
     (4.7, second style 7210), and their layouts correlate (R^2 0.8-0.98), but the detail falls
     instead (1.65 to 0.58 levels).
     """
+    if gain < DETAIL_GAIN_MIN:
+        return True  # no light to speak of: a camera move changes the detail (a pan off texture)
     detail_before, detail_after = fine_detail(before).std(), fine_detail(after).std()
     return detail_after >= DETAIL_KEPT_MIN * gain * (detail_before - DETAIL_NOISE)
 
