@@ -101,8 +101,8 @@ RELIT_STILL = 1.03  # ... and no part the other way by more than 3%
 LAMP_DETAIL_SAME_MIN = 0.6  # correlation of the fine detail where part kept its light: a lamp
 # 0.88, cuts between framings of a smooth place 0.22-0.30
 LAMP_PATTERN_SAME_MIN = 0.0  # mid-scale pattern correlation where every part was relit: lamps
-# 0.83-1.0 (structure films; 0.25 or more at distractor lamps), cuts between framings of a flat
-# texture that the field fits -0.56 to -0.2 (``pattern_correlation``)
+# 0.83-1.0 (structure films; 0.25 or more at distractor lamps switched on, seeds 1-37), cuts
+# between framings of a flat texture that the field fits -0.56 to -0.2 (``pattern_correlation``)
 DETAIL_GROWTH_MAX = 3.0  # a lamp scales fine detail by its gain: lamps <= 1.4x that, cuts ~17x
 DETAIL_NOISE = 0.5  # levels of detail (std) that grain and coding noise add
 SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the change: whip pans'
