@@ -188,13 +188,21 @@ def fine_detail(frame: np.ndarray) -> np.ndarray:
     return detail[centre(detail)]
 
 
+DETAIL_NOISE = 0.5  # levels of fine detail (std, tiny frames) that grain and coding noise add
+
+
 def detail_correlation(before: np.ndarray, after: np.ndarray) -> float:
     """Correlation of the two frames' fine grey detail (``fine_detail``), over their centres.
 
     A smooth change of light scales the detail but keeps its pattern (near 1); two places'
     details are unrelated (near 0), however their layouts of light and dark happen to match.
     """
-    first, second = fine_detail(before).ravel(), fine_detail(after).ravel()
+    return _correlation(fine_detail(before), fine_detail(after))
+
+
+def _correlation(first: np.ndarray, second: np.ndarray) -> float:
+    """Pearson correlation of two equally shaped arrays; 0 where either is constant."""
+    first, second = first.ravel(), second.ravel()
     if first.std() < 1e-6 or second.std() < 1e-6:
         return 0.0
     return float(np.corrcoef(first, second)[0, 1])
@@ -211,15 +219,15 @@ def pattern_correlation(before: np.ndarray, after: np.ndarray) -> float:
     shows the place: a light keeps it (0.83-1.0 at the structure films' lamps), another framing
     of a flat texture does not (-0.56 to -0.2 at the cuts the lamp test took for lamps).
     """
-    patterns = []
-    for frame in (before, after):
-        grey = frame.mean(axis=2)
-        band = cv2.GaussianBlur(grey, (0, 0), PATTERN_SIGMAS[0])
-        band -= cv2.GaussianBlur(grey, (0, 0), PATTERN_SIGMAS[1])
-        patterns.append(band[centre(band)].ravel())
-    if patterns[0].std() < 1e-6 or patterns[1].std() < 1e-6:
-        return 0.0
-    return float(np.corrcoef(patterns[0], patterns[1])[0, 1])
+    return _correlation(_mid_pattern(before), _mid_pattern(after))
+
+
+def _mid_pattern(frame: np.ndarray) -> np.ndarray:
+    """The grey picture's band-pass of ``PATTERN_SIGMAS`` over its centre."""
+    grey = frame.mean(axis=2)
+    band = cv2.GaussianBlur(grey, (0, 0), PATTERN_SIGMAS[0])
+    band -= cv2.GaussianBlur(grey, (0, 0), PATTERN_SIGMAS[1])
+    return band[centre(band)]
 
 
 DETAIL_BLOCKS = (3, 4)  # rows, columns of the centre over which two frames' details are compared

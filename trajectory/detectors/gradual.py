@@ -27,11 +27,11 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   into a red one), nor if its fine detail is the first's under such a light (a spot lamp:
   ``DETAIL_SAME_MIN``), nor if their 16x9 layouts correlate (``SAME_PICTURE_MAX``: one place
   moved, zoomed or relit; the two places of a dissolve correlate near 0), where for the
-  exposure and the layout the fine detail follows the exposure's gain (``DETAIL_KEPT_MIN``: a
-  light scales it, a dissolve from a dark textured shot into a bright gradient of a similar
-  layout loses it), nor, where neither end has detail above grain, if a smooth light leaves
-  only grain (``_featureless_relit``: a lamp over a flat texture), with the first frame as is
-  or carried on by the measured motion.
+  exposure and the layout, from a gain of ``DETAIL_GAIN_MIN``, the fine detail follows the
+  exposure's gain (``DETAIL_KEPT_MIN``: a light scales it, a dissolve from a dark textured
+  shot into a bright gradient of a similar layout loses it), nor, where neither end has
+  detail above grain, if a smooth light leaves only grain (``_featureless_relit``: a lamp over
+  a flat texture), with the first frame as is or carried on by the measured motion.
   Unless the fine detail says two places (``_details_differ``): both ends textured, their
   details apart however aligned. That also overrules the tracked camera path below (a lit
   patch sliding between two places' spots is followed like a pan);
@@ -69,6 +69,7 @@ import numpy as np
 
 from trajectory.detectors.base import (
     CHROMA_CHANGE_MAX,
+    DETAIL_NOISE,
     SHIFT_RIDGE,
     Cut,
     Detector,
@@ -128,7 +129,6 @@ SWEPT_SHARE_MAX = 0.4  # change left over both end quarters after the tracked pa
 OUTSIDE_MAX = 0.6  # change over a window's length outside / window's change: steady motion ~1
 SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two places < 0.1
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
-DETAIL_NOISE = 0.5  # levels of fine detail (std, tiny frames) that grain and coding noise add
 DETAIL_KEPT_MIN = 0.5  # share of the detail a fitted exposure gain predicts that a light keeps
 DETAIL_GAIN_MIN = 1.5  # ... asked from this gain up (7210's dissolve windows fit 2.1-4.7)
 FEATURELESS_LEFT_MAX = 0.15  # change a smooth light leaves between featureless ends: lamps

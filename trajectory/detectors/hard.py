@@ -63,6 +63,7 @@ from scenedetect.detectors.content_detector import ContentDetector
 
 from trajectory.detectors.base import (
     CHROMA_CHANGE_MAX,
+    DETAIL_NOISE,
     Cut,
     Detector,
     TinyFrames,
@@ -104,7 +105,6 @@ LAMP_PATTERN_SAME_MIN = 0.0  # mid-scale pattern correlation where every part wa
 # 0.83-1.0 (structure films; 0.25 or more at distractor lamps switched on, seeds 1-37), cuts
 # between framings of a flat texture that the field fits -0.56 to -0.2 (``pattern_correlation``)
 DETAIL_GROWTH_MAX = 3.0  # a lamp scales fine detail by its gain: lamps <= 1.4x that, cuts ~17x
-DETAIL_NOISE = 0.5  # levels of detail (std) that grain and coding noise add
 SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the change: whip pans'
 # starts and ends 0.08-0.30, cuts >= 0.41 (development films)
 SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smeared frame: whip
