@@ -56,6 +56,12 @@ def test_cut_to_another_framing_of_the_same_place_is_kept():
         assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (seed, cuts, clip)
 
 
+def test_a_faint_cut_between_two_framings_of_one_grainy_place_is_kept():
+    """Greyscale, grain 2: the picture jumps 2.8 levels, under ``JUMP_MIN``, ~18x its neighbours."""
+    cuts, clip = cut_frames("cut", 651)
+    assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (cuts, clip)
+
+
 @pytest.mark.parametrize("seed", [151, 198, 212])
 def test_a_cut_between_two_framings_of_a_featureless_place_is_kept(seed):
     """Cuts between two framings of a place without detail above grain (a smooth gradient),

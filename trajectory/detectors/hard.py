@@ -5,7 +5,8 @@ camera motion makes no cut. It scores saturation and luminance only: hue is unde
 greyscale and noisy in dull colours, and averaging it in would third the score of a cut between
 two greyscale shots. A second source of candidates is a jump on our own 1/4-size copies of
 ``JUMP_RATIO`` times the change between the frames around it and between its two neighbours
-(cuts between framings of a low-contrast texture, which the detector's score misses). A
+(cuts between framings of a low-contrast texture, which the detector's score misses), or of
+``FAINT_JUMP_RATIO`` times where it is under ``JUMP_MIN`` (framings of one grainy place). A
 candidate still is no cut when
 
 - with small camera moves undone (:func:`~trajectory.detectors.base.compensated_distance`: phase
@@ -91,6 +92,11 @@ MIN_CHANGE = 3.0  # mean |d saturation| + |d luma| / 2, in levels: a cut between
 CHECK_FRAMES = 5  # frames looked at on each side of a cut (a flash lasts at most 3)
 JUMP_MIN = 3.0  # levels: a jump on the 1/4-size copies that may be a cut the detector missed
 JUMP_RATIO = 4.0  # ... when it is this many times the median change of the 10 frames around it
+# A fainter jump is a candidate only where it stands out far more: cuts between framings of one
+# grainy low-contrast place jump 2.4-3 levels at 7-17x; the zoo's real footage makes no cut but
+# jumps 2-3 levels at 4-7.4x (GoldenEye's dropped frames, Big Buck Bunny's motion).
+FAINT_JUMP_MIN = 2.0
+FAINT_JUMP_RATIO = 10.0
 STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change around it
 NOISE_LEVEL = 1.0  # levels: a smaller mean change is grain and coding noise (cuts into stills ~2)
 SHAKE_LEFT = 0.5  # ... and undoing a small camera move leaves at least half of it (shake ~0.1)
@@ -219,20 +225,23 @@ class HardCutDetector(Detector):
 
         Between two framings of a low-contrast greyscale texture the detector's mean HSV change
         can stay under ``MIN_CHANGE`` while the 1/4-size copies jump ``JUMP_RATIO`` times more
-        than between their neighbours.
+        than between their neighbours. A jump under ``JUMP_MIN`` must stand out
+        ``FAINT_JUMP_RATIO`` times: real footage jumps that little at dropped frames and fast
+        motion, never that far above its neighbours.
         """
         frames = self._frames
         index = frames.count - 1 - CHECK_FRAMES
         if not frames.has(index - CHECK_FRAMES - 1):
             return
         jump = self._step(index)
-        if jump < JUMP_MIN:  # most frames: no need to look around
+        if jump < FAINT_JUMP_MIN:  # most frames: no need to look around
             return
         steps = [self._step(i) for i in range(index - CHECK_FRAMES, index + CHECK_FRAMES + 1)]
         del steps[CHECK_FRAMES]
         # Against its two neighbours too: a whip pan's blurred swing changes several frames.
         usual = max(_median(steps), steps[CHECK_FRAMES - 1], steps[CHECK_FRAMES])
-        standing_out = jump >= JUMP_MIN and jump >= JUMP_RATIO * usual
+        ratio = JUMP_RATIO if jump >= JUMP_MIN else FAINT_JUMP_RATIO
+        standing_out = jump >= ratio * usual
         if standing_out and index not in self._pending:
             bisect.insort(self._pending, index)
 
