@@ -95,8 +95,8 @@ JUMP_RATIO = 4.0  # ... when it is this many times the median change of the 10 f
 # A fainter jump is a candidate only where it stands out far more: cuts between framings of one
 # grainy low-contrast place jump 2.4-3 levels at 7-17x; the zoo's real footage makes no cut but
 # jumps 2-3 levels at 4-7.4x (GoldenEye's dropped frames, Big Buck Bunny's motion).
-FAINT_JUMP_MIN = 2.0
-FAINT_JUMP_RATIO = 10.0
+FAINT_JUMP_MIN = 2.0  # levels: the smallest jump looked at
+FAINT_JUMP_RATIO = 10.0  # ... standing out this many times, where it is under JUMP_MIN
 STANDOUT = 2.0  # the jump is at least twice the median frame-to-frame change around it
 NOISE_LEVEL = 1.0  # levels: a smaller mean change is grain and coding noise (cuts into stills ~2)
 SHAKE_LEFT = 0.5  # ... and undoing a small camera move leaves at least half of it (shake ~0.1)
@@ -227,7 +227,7 @@ class HardCutDetector(Detector):
         can stay under ``MIN_CHANGE`` while the 1/4-size copies jump ``JUMP_RATIO`` times more
         than between their neighbours. A jump under ``JUMP_MIN`` must stand out
         ``FAINT_JUMP_RATIO`` times: real footage jumps that little at dropped frames and fast
-        motion, never that far above its neighbours.
+        motion, at most 7.4 times its neighbours in the zoo's 12 files.
         """
         frames = self._frames
         index = frames.count - 1 - CHECK_FRAMES
