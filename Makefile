@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PIP = $(VENV)/bin/pip
 SAMPLE ?= sample_videos/photos_1080p.mp4
+# Tests run on every logical core (pytest-xdist, one module per worker: module fixtures are made
+# once); those marked serial (Chromium, Ray: wall-clock deadlines) run after, alone.
+PARALLEL = -n logical --dist loadfile
 
 .PHONY: setup setup-test chromium demo test lint test-floors
 
@@ -30,7 +33,8 @@ demo: setup
 
 test: setup-test chromium
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PARALLEL) -m "not serial"
+	$(VENV)/bin/pytest -m serial
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -40,6 +44,9 @@ lint:
 # requirements), torch/torchvision borrowed from $(VENV) by symlinks and never resolved by pip
 # (the project goes in with --no-deps); then the fast tests.
 FLOORS_VENV ?= .venv-floors
+# The fast tests, each parametrized test's first case only (every code path at the floors; the
+# data cases run in make test). The ray extra's floor is not installed here.
+FLOORS_TESTS = -q --one-case-each -p no:cacheprovider --ignore=tests/test_ray_engine.py
 test-floors: setup-test chromium
 	rm -rf $(FLOORS_VENV)
 	$(VENV)/bin/python -m venv $(FLOORS_VENV)
@@ -48,5 +55,5 @@ test-floors: setup-test chromium
 	$(FLOORS_VENV)/bin/pip install -q -r $(FLOORS_VENV)/floors.txt
 	$(FLOORS_VENV)/bin/pip install -q --no-deps -e .
 	$(FLOORS_VENV)/bin/python .ci/floors.py verify
-	$(FLOORS_VENV)/bin/python -m pytest -q -m "not slow" -p no:cacheprovider \
-	  --ignore=tests/test_ray_engine.py  # the ray extra is optional; its floor is not installed here
+	$(FLOORS_VENV)/bin/python -m pytest $(FLOORS_TESTS) $(PARALLEL) -m "not slow and not serial"
+	$(FLOORS_VENV)/bin/python -m pytest $(FLOORS_TESTS) -m "serial and not slow"

@@ -21,6 +21,36 @@ def truth_of(video: Path) -> dict:
     return json.loads(video.with_name(video.stem + ".truth.json").read_text())
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--one-case-each",
+        action="store_true",
+        help="only the first case of each parametrized test: every code path once "
+        "(make test-floors, which checks the dependencies' oldest versions, not the data)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks browser and Ray tests serial; with ``--one-case-each``, drops repeated cases.
+
+    Browser and Ray tests wait on wall-clock deadlines, so ``make test`` runs them alone: beside
+    the rest, which runs on every core (pytest-xdist), Chromium and a local Ray cluster would get
+    half a core and could miss their deadlines on a 2-core machine.
+    """
+    for item in items:
+        if item.get_closest_marker("browser") or item.path.name == "test_ray_engine.py":
+            item.add_marker(pytest.mark.serial)
+    if config.getoption("--one-case-each"):
+        seen, kept, dropped = set(), [], []
+        for item in items:
+            test = (item.path, getattr(item, "originalname", item.name))
+            (dropped if test in seen else kept).append(item)
+            seen.add(test)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+
+
 class CodeRunningPayload:
     """A pickle payload that creates ``marker`` if it is ever unpickled unsafely."""
 
