@@ -201,11 +201,20 @@ def detail_correlation(before: np.ndarray, after: np.ndarray) -> float:
 
 
 def _correlation(first: np.ndarray, second: np.ndarray) -> float:
-    """Pearson correlation of two equally shaped arrays; 0 where either is constant."""
-    first, second = first.ravel(), second.ravel()
-    if first.std() < 1e-6 or second.std() < 1e-6:
+    """Pearson correlation of two equally shaped arrays; 0 where either is constant.
+
+    Computed directly in float64 (what ``np.corrcoef`` gives, to ~1e-15, without its general
+    machinery): the aligned detail test asks for some 20 000 block correlations in a long
+    dissolve's windows.
+    """
+    first = first.ravel().astype(np.float64)
+    second = second.ravel().astype(np.float64)
+    first -= first.mean()
+    second -= second.mean()
+    first_spread, second_spread = first @ first, second @ second
+    if min(first_spread, second_spread) < first.size * 1e-12:  # either std under 1e-6
         return 0.0
-    return float(np.corrcoef(first, second)[0, 1])
+    return float(first @ second / np.sqrt(first_spread * second_spread))
 
 
 PATTERN_SIGMAS = (2.0, 6.0)  # tiny pixels: the band of a picture's mid-scale pattern
@@ -277,20 +286,7 @@ def blocks_agreement(
     pairs = [(a, b) for a, b in zip(first, second) if a.std() >= level and b.std() >= level]
     if len(pairs) < 2:
         return None
-    return float(np.median([_pearson(a, b) for a, b in pairs]))
-
-
-def _pearson(first: np.ndarray, second: np.ndarray) -> float:
-    """Pearson correlation of two equally shaped arrays of some spread, in float64.
-
-    What ``np.corrcoef`` gives, to ~1e-15, without its general machinery: the aligned detail
-    test asks for some 20 000 block correlations in a long dissolve's windows.
-    """
-    first = first.ravel().astype(np.float64)
-    second = second.ravel().astype(np.float64)
-    first -= first.mean()
-    second -= second.mean()
-    return float(first @ second / np.sqrt((first @ first) * (second @ second)))
+    return float(np.median([_correlation(a, b) for a, b in pairs]))
 
 
 def detail_agreement(before: np.ndarray, after: np.ndarray, level: float) -> float | None:
