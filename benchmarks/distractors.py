@@ -16,6 +16,7 @@ without encoding. The event sits at frame 40; profiles are harsher than the film
 
     python benchmarks/distractors.py --seeds 1-12          # table of false cuts and cut recall
     python benchmarks/distractors.py --seeds 1-12 --verbose  # every clip with a wrong answer
+    python benchmarks/distractors.py --seeds 1-12 --place smooth --instant  # the hardest lamps
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def smooth_place(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def make_canvas(rng: np.random.Generator, greyscale: bool) -> np.ndarray:
-    """A place twice the picture size, RGB uint8."""
-    source = PLACES[int(rng.integers(len(PLACES)))]
+def make_canvas(rng: np.random.Generator, greyscale: bool, place: str | None = None) -> np.ndarray:
+    """A place twice the picture size, RGB uint8: ``place`` (of ``PLACES``), or one at random."""
+    drawn = PLACES[int(rng.integers(len(PLACES)))]  # drawn either way: the clip's noise stays
+    source = place or drawn
     if source == "smooth":
         image = smooth_place(rng)
     else:
@@ -170,7 +172,7 @@ def light(clip: dict, frame: np.ndarray, k: int) -> np.ndarray:
 def render(clip: dict) -> list[np.ndarray]:
     """The clip's frames at the detection size, BGR uint8."""
     rng = np.random.default_rng(clip["canvas_seed"])
-    canvas = make_canvas(rng, clip["greyscale"])
+    canvas = make_canvas(rng, clip["greyscale"], clip.get("place"))
     frames = []
     for k in range(FRAMES):
         centre, zoom = camera(clip, k, rng)
@@ -200,13 +202,18 @@ def detect(frames: list[np.ndarray]) -> list[tuple[int, str]]:
     return [(round(c.time_s * FPS), c.kind) for c in detector.cuts]
 
 
-def evaluate(seeds: list[int], kinds: list[str], verbose: bool) -> dict:
-    """Per kind: clips, clips with a wrong answer, false cuts by detector kind."""
+def evaluate(
+    seeds: list[int], kinds: list[str], verbose: bool, changes: dict | None = None
+) -> dict:
+    """Per kind: clips, clips with a wrong answer, false cuts by detector kind.
+
+    ``changes`` replace some of each clip's random parameters (``place``, ``rise``).
+    """
     results = {}
     for kind in kinds:
         wrong, by_detector = 0, Counter()
         for seed in seeds:
-            clip = plan_clip(kind, seed)
+            clip = {**plan_clip(kind, seed), **(changes or {})}
             cuts = detect(render(clip))
             if kind == "cut":
                 hit = [c for c in cuts if abs(c[0] - EVENT_AT) <= 1]
@@ -228,8 +235,13 @@ def main() -> None:
     parser.add_argument("--seeds", default="1-12")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--place", choices=PLACES, help="every clip over this place")
+    parser.add_argument("--instant", action="store_true", help="lamps switched at once")
     args = parser.parse_args()
-    results = evaluate(seed_list(args.seeds), args.kinds.split(","), args.verbose)
+    changes = {"place": args.place} if args.place else {}
+    if args.instant:
+        changes["rise"] = 0
+    results = evaluate(seed_list(args.seeds), args.kinds.split(","), args.verbose, changes)
     print("| clips | count | wrong | false cuts (hard/fade/dissolve) |")
     print("|---|---|---|---|")
     for kind, r in results.items():

@@ -27,11 +27,13 @@ from trajectory.detectors.fade import FadeDetector  # noqa: E402
 from trajectory.detectors.hard import LAMP_PATTERN_SAME_MIN, HardCutDetector  # noqa: E402
 
 SEEDS = range(900, 904)
+FEATURELESS_SEEDS = range(900, 908)
 
 
-def cut_frames(kind: str, seed: int) -> tuple[list[int], dict]:
-    """Frames where the hard-cut and fade detectors cut in the clip, and the clip's plan."""
-    clip = distractors.plan_clip(kind, seed)
+def cut_frames(kind: str, seed: int, **changes) -> tuple[list[int], dict]:
+    """Frames where the hard-cut and fade detectors cut in the clip, and the clip's plan
+    (``changes`` replace some of its random parameters)."""
+    clip = {**distractors.plan_clip(kind, seed), **changes}
     rate = Fraction(distractors.FPS)
     detectors = [HardCutDetector(rate, 0.6), FadeDetector(rate, 0.6)]
     cuts = []
@@ -65,11 +67,29 @@ def test_a_faint_cut_between_two_framings_of_one_grainy_place_is_kept():
 @pytest.mark.parametrize("seed", [151, 198, 212])
 def test_a_cut_between_two_framings_of_a_featureless_place_is_kept(seed):
     """Cuts between two framings of a place without detail above grain (a smooth gradient),
-    those of seeds 1-460 that a smooth change of light fits best: it leaves only 0.076-0.084
-    of the change. A lamp test that trusted what the light leaves on featureless frames
-    (lamps leave 0.003-0.03) would take them for lamps."""
+    those of seeds 1-460 that a smooth change of light fits best: with an offset it leaves
+    only 0.076-0.084 of the change. A lamp test that trusted what that fit leaves on
+    featureless frames (lamps leave 0.003-0.03) would take them for lamps; the field alone
+    leaves 0.17-0.21 here, and its gains lie on both sides of 1 (0.39-1.71 at most)."""
     cuts, clip = cut_frames("cut", seed)
     assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (cuts, clip)
+
+
+@pytest.mark.parametrize("kind", ["lamp_on", "lamp_off"])
+def test_a_lamp_switched_at_once_over_a_featureless_place_makes_no_cut(kind):
+    """A smooth gradient lit or darkened at once, all over or by a spot. On a nearly constant
+    picture a light's gain and an offset trade off, and a fit of both gave fields of 4 or below
+    0: the detector before took 9 of these 16 clips for cuts."""
+    for seed in FEATURELESS_SEEDS:
+        cuts, clip = cut_frames(kind, seed, place="smooth", rise=0)
+        assert cuts == [], (seed, clip)
+
+
+def test_a_cut_between_two_framings_of_a_smooth_gradient_is_kept_beside_those_lamps():
+    """The control for the lamps above: the same places, cut to another framing."""
+    for seed in FEATURELESS_SEEDS:
+        cuts, clip = cut_frames("cut", seed, place="smooth")
+        assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (seed, cuts, clip)
 
 
 def flat_framing(canvas: np.ndarray, centre: tuple[float, float], zoom: float, gain: float, rng):

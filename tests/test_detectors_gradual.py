@@ -20,9 +20,11 @@ from trajectory.detectors.base import (
     detail_agreement,
     detail_blocks,
     distance,
+    featureless,
     followed_share,
     moved,
     refined_shift,
+    relit,
     step_shift,
     textured,
     tiny,
@@ -395,6 +397,27 @@ def test_a_lamp_over_a_featureless_place_is_one_place_and_another_flat_place_is_
     before = filmed(place)
     assert _featureless_relit(before, filmed(place * (1.2 + 0.6 * spot)))
     assert not _featureless_relit(before, filmed(other))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_gain_field_alone_gives_a_spot_lamps_gain_over_a_featureless_place(seed):
+    """A flat texture lit by a spot (gains 1.2 at the far corner to 1.8 at the spot): the
+    field fitted without an offset brackets those gains; a fit with one trades the field's
+    level against the offset on a nearly constant picture."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
+    spot = np.exp(-((columns - 80) ** 2 + (rows - 50) ** 2) / (2 * 90.0**2))[..., None]
+    place = flat_texture(seed, 0.8)
+
+    def filmed(picture: np.ndarray) -> np.ndarray:
+        return tiny(np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8))
+
+    gains = (1.2 + 0.6 * spot)[8:-8:4, 8:-8:4]  # over the tiny frame's grid, roughly
+    before, after = filmed(place), filmed(place * (1.2 + 0.6 * spot))
+    assert featureless(before) and featureless(after)
+    low, high, left = relit(before, after, offset=False)
+    assert abs(low - float(gains.min())) < 0.1 and abs(high - float(gains.max())) < 0.1
+    assert left < 0.15
 
 
 def test_refined_shift_moves_the_path_no_further_than_its_reach():

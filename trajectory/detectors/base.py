@@ -231,6 +231,19 @@ def pattern_correlation(before: np.ndarray, after: np.ndarray) -> float:
     return _correlation(_mid_pattern(before), _mid_pattern(after))
 
 
+PATTERN_GRAIN_MAX = 1.0  # grey levels (std): the darker frame's mid-scale pattern at the brighter
+# one's level, at distractor lamps over smooth places (grain) 0.15-0.81; flat textures 1.9-7.6
+
+
+def pattern_shown(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether the darker frame's mid-scale pattern, at the brighter frame's level, stands
+    above grain (``PATTERN_GRAIN_MAX``). The brighter frame's own pattern may be a spot lamp's
+    edge; the darker one's, brightened as a light would, is the place's (or grain)."""
+    dark, bright = sorted((first, second), key=lambda frame: float(frame.mean()))
+    level = float(bright.mean()) / max(float(dark.mean()), 1.0)
+    return float(_mid_pattern(dark).std()) * level >= PATTERN_GRAIN_MAX
+
+
 def _mid_pattern(frame: np.ndarray) -> np.ndarray:
     """The grey picture's band-pass of ``PATTERN_SIGMAS`` over its centre."""
     grey = frame.mean(axis=2)
@@ -259,6 +272,18 @@ def detail_blocks(frame: np.ndarray) -> list[np.ndarray]:
 def detailed_blocks(blocks: list[np.ndarray], level: float) -> int:
     """How many of a frame's ``detail_blocks`` carry detail of ``level`` grey levels (std)."""
     return sum(block.std() >= level for block in blocks)
+
+
+DETAIL_LEVEL_MIN = 1.8  # grey levels (std) of a block's fine detail: grain on a flat place 0.4-1.2
+FEATURELESS_LEFT_MAX = 0.15  # change a smooth light leaves between featureless frames: lamps at
+# once 0.003-0.14; cuts between two framings of one featureless place leave 0.014 and up, so
+# the light's strength and the pattern must tell as well (``HardCutDetector._is_lamp``)
+
+
+def featureless(frame: np.ndarray) -> bool:
+    """Whether no block of the frame carries fine detail above grain (a smooth gradient, a fog,
+    a wall): there, a light's gain and an offset of the level cannot be told apart."""
+    return not detailed_blocks(detail_blocks(frame), DETAIL_LEVEL_MIN)
 
 
 def textured(blocks: list[np.ndarray], level: float, least: int) -> bool:
@@ -592,7 +617,7 @@ def _gain_field_design(height: int, width: int) -> np.ndarray:
     return np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
 
 
-def relit(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
+def relit(before: np.ndarray, after: np.ndarray, offset: bool = True) -> tuple[float, float, float]:
     """How well ``after`` is ``before`` under a smooth change of light (a lamp, lit or not).
 
     Fits ``after ~ field(x, y) * before + offset`` by least squares on the grey images, the
@@ -601,6 +626,11 @@ def relit(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     picture, share of the mean absolute change the fit leaves). A lamp switched on brightens
     every part (both percentiles above 1), one switched off darkens every part, and the fit
     leaves little; a cut to another picture fits gains near 0 or of both signs and leaves much.
+
+    Without ``offset`` the field alone is fitted. On a nearly constant picture (``featureless``)
+    an offset is a gain that is the same everywhere, and the fit splits the change between the
+    two at random (fields of 4, or below 0, at lamps that doubled the light): a light only
+    multiplies.
     """
     x, y = before.mean(axis=2), after.mean(axis=2)
     field = _gain_field_design(*x.shape)
@@ -609,11 +639,13 @@ def relit(before: np.ndarray, after: np.ndarray) -> tuple[float, float, float]:
     if lit.sum() < 16:
         return 1.0, 1.0, 1.0
     x, y, field = x[lit], y[lit], field[lit]
-    design = np.concatenate([field * x[:, None], np.ones((len(x), 1), np.float32)], axis=1)
+    design = field * x[:, None]
+    if offset:
+        design = np.concatenate([design, np.ones((len(x), 1), np.float32)], axis=1)
     coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
     change = max(float(np.abs(y - x).mean()), 1e-6)
     left = float(np.abs(y - design @ coefficients).mean()) / change
-    low, high = np.percentile(field @ coefficients[:-1], [2, 98])
+    low, high = np.percentile(field @ coefficients[: field.shape[1]], [2, 98])
     return float(low), float(high), left
 
 

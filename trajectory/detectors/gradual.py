@@ -69,7 +69,9 @@ import numpy as np
 
 from trajectory.detectors.base import (
     CHROMA_CHANGE_MAX,
+    DETAIL_LEVEL_MIN,
     DETAIL_NOISE,
+    FEATURELESS_LEFT_MAX,
     SHIFT_RIDGE,
     Cut,
     Detector,
@@ -80,8 +82,8 @@ from trajectory.detectors.base import (
     chroma_change,
     detail_blocks,
     detail_correlation,
-    detailed_blocks,
     distance,
+    featureless,
     fine_detail,
     followed_share,
     gain_free_distance,
@@ -113,7 +115,6 @@ RESCALED_LEFT_MAX = 0.4  # fade changes exposure, not the picture (see ``rescali
 GAIN_FREE_MIN = 0.3  # change left once both ends have the same mean / change: lamps, fades
 RELIT_LOW_MIN = 0.0  # a light's gain is positive everywhere: a field turning negative is no lamp
 DETAIL_SAME_MIN = 0.6  # correlation of the ends' fine detail: one place relit ~0.9, two ~0
-DETAIL_LEVEL_MIN = 1.8  # grey levels (std) of a block's fine detail: grain on a flat place 0.4-1.2
 DETAIL_BLOCKS_MIN = 3  # blocks (of 12) with detail: a textured place, more than one object crosses
 DETAIL_DIFFERENT_MAX = 0.3  # aligned detail agreement: two places < 0.3, one place moved 0.6-1
 SHIFT_SHARE_MIN = 0.6  # change left after the best shift / change: a pan gives ~0.3
@@ -131,8 +132,6 @@ SAME_PICTURE_MAX = 0.5  # R^2 of the ends' 16x9 layouts: one place ~0.6-1, two p
 FLAT_STD = 0.5  # grey levels: a layout flatter than this has no shape to compare
 DETAIL_KEPT_MIN = 0.5  # share of the detail a fitted exposure gain predicts that a light keeps
 DETAIL_GAIN_MIN = 1.5  # ... asked from this gain up (7210's dissolve windows fit 2.1-4.7)
-FEATURELESS_LEFT_MAX = 0.15  # change a smooth light leaves between featureless ends: lamps
-# 0.02-0.07, dissolves between two featureless places >= 0.26 (``_featureless_relit``)
 SWING_MIN = 0.025  # width share per frame beyond the shots' speed: dissolves < 0.01
 CUT_SHARE = 0.5  # one step making this share of a side's change: a cut there
 DARK_LEVEL = 12.0  # ends darker than this are black (ThresholdDetector's level): a fade
@@ -416,9 +415,8 @@ def _featureless_relit(before: np.ndarray, after: np.ndarray) -> bool:
     more, the 4 dissolves between featureless places of 117 structure films). The colours must
     also keep but for one tint.
     """
-    for end in (before, after):
-        if detailed_blocks(detail_blocks(end), DETAIL_LEVEL_MIN):
-            return False
+    if not (featureless(before) and featureless(after)):
+        return False
     _, _, left = relit(before, after)
     return left < FEATURELESS_LEFT_MAX and chroma_change(before, after) <= CHROMA_CHANGE_MAX
 

@@ -26,7 +26,12 @@ candidate still is no cut when
   part of the picture by 1.1-4x and darkens none, or the reverse (a lamp switched on or off, at
   once, over the whole picture or lighting one part more; another picture fits a field near 0
   or of both signs; where a part kept its light, the fine detail must also correlate, since
-  a smooth field maps one framing of a smooth place onto another), and the fine detail after
+  a smooth field maps one framing of a smooth place onto another). Over featureless frames,
+  where a gain and an offset trade off, the field is fitted without offset, must leave under
+  15% and change the light by ``LAMP_GAIN[0]`` or more (a cut between two framings of a
+  featureless place whose level differs a little fits a gentle field as well), and where the
+  mid-scale pattern stands above grain (``pattern_shown``) it must be kept. And the fine
+  detail after
   is no more than ``DETAIL_GROWTH_MAX`` times the detail before under the field's brightest
   gain (no light adds detail: a cut from a smooth place to a darker detailed one can fit such
   a field), and the colours changed by one tint at most (``CHROMA_CHANGE_MAX``: a cut between
@@ -65,6 +70,7 @@ from scenedetect.detectors.content_detector import ContentDetector
 from trajectory.detectors.base import (
     CHROMA_CHANGE_MAX,
     DETAIL_NOISE,
+    FEATURELESS_LEFT_MAX,
     Cut,
     Detector,
     TinyFrames,
@@ -73,9 +79,11 @@ from trajectory.detectors.base import (
     chroma_change,
     detail_correlation,
     distance,
+    featureless,
     fine_detail,
     global_shift,
     pattern_correlation,
+    pattern_shown,
     relit,
     rescaling,
     shifted_share,
@@ -383,7 +391,8 @@ class HardCutDetector(Detector):
         that leaves under ``LAMP_RESIDUAL`` of the change, brightens some part of the picture
         by ``RELIT_GAIN`` up to ``LAMP_GAIN[1]`` times and darkens none (or the reverse):
         another picture fits a field near 0 or of both signs. Where some part kept its light,
-        the fine detail must be the same (``LAMP_DETAIL_SAME_MIN``). And its fine detail is
+        the fine detail must be the same (``LAMP_DETAIL_SAME_MIN``); over featureless frames,
+        a field without offset, a strong light and the pattern (see below). And its fine detail is
         the earlier detail under that light, not more, and its colours are the earlier
         colours but for one tint (``chroma_change``).
         """
@@ -391,25 +400,44 @@ class HardCutDetector(Detector):
         if LAMP_GAIN[0] <= gain <= LAMP_GAIN[1] and left < LAMP_RESIDUAL:
             return True
         before, after = self._frames[index - 1], self._frames[index]
-        low, high, left = relit(before, after)
+        lit_up = float(after.mean()) > float(before.mean())
+        # Over featureless frames a gain and an offset trade off, and a fit of both splits the
+        # change between them at random (fields of 4, or below 0, at lamps that doubled the
+        # light): the gain field alone is fitted there (``relit``). A light then leaves grain,
+        # another framing of the place its faint blotches; but a cut between two framings whose
+        # level differs a little fits a gentle field as well, so there the light must be strong.
+        flat = featureless(before) and featureless(after)
+        low, high, left = relit(before, after, offset=not flat)
         brighter = low >= 1 / RELIT_STILL and RELIT_GAIN <= high <= LAMP_GAIN[1]
         darker = 1 / LAMP_GAIN[1] <= low <= 1 / RELIT_GAIN and high <= RELIT_STILL
-        if not ((brighter or darker) and left < LAMP_RESIDUAL):
+        if flat:
+            brighter, darker = brighter and high >= LAMP_GAIN[0], darker and low <= 1 / LAMP_GAIN[0]
+        if not ((brighter or darker) and left < (FEATURELESS_LEFT_MAX if flat else LAMP_RESIDUAL)):
             return False
         # A light moves the picture's level the way its field goes. With little contrast (a flat
         # texture) the field and the offset trade off, and one framing fits another as a
         # field below 1 plus an offset that raises the level: no light does that.
-        if brighter != (float(after.mean()) > float(before.mean())):
+        if brighter != lit_up:
             return False
-        # A spot lamp may leave part of the picture as it was. But a smooth field also maps
-        # one framing of a smooth place onto another: where some part kept its light, only
-        # the same fine detail in both frames tells the lamp from such a cut.
+        # Which picture shows the place is the same, and was not reframed:
         every_part = low >= RELIT_GAIN or high <= 1 / RELIT_GAIN
-        if not every_part and detail_correlation(before, after) < LAMP_DETAIL_SAME_MIN:
-            return False
-        # Where every part changed its light, a darkening field also maps one framing of a flat
-        # texture onto another (whose fine detail is grain): the mid-scale pattern tells.
-        if every_part and pattern_correlation(before, after) < LAMP_PATTERN_SAME_MIN:
+        if flat:
+            # fine detail is grain here, and so may the mid-scale pattern be (a smooth
+            # gradient); where it stands above grain (a flat texture), a light keeps it.
+            same_place = (
+                not pattern_shown(before, after)
+                or pattern_correlation(before, after) >= LAMP_DETAIL_SAME_MIN
+            )
+        elif every_part:
+            # where every part changed its light, a darkening field also maps one framing of a
+            # flat texture onto another (whose fine detail is grain): the mid-scale pattern tells.
+            same_place = pattern_correlation(before, after) >= LAMP_PATTERN_SAME_MIN
+        else:
+            # a spot lamp may leave part of the picture as it was. But a smooth field also maps
+            # one framing of a smooth place onto another: where some part kept its light, only
+            # the same fine detail in both frames tells the lamp from such a cut.
+            same_place = detail_correlation(before, after) >= LAMP_DETAIL_SAME_MIN
+        if not same_place:
             return False
         # No light makes detail that was not there: a cut from a smooth place (a sky, a colour
         # gradient) to a darker detailed one fits a smooth field of one sign, the fine detail
