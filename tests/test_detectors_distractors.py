@@ -92,6 +92,28 @@ def test_a_cut_between_two_framings_of_a_smooth_gradient_is_kept_beside_those_la
         assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (seed, cuts, clip)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_cut_between_two_plain_colour_frames_is_kept(seed):
+    """An orange frame cut to a darker grey one, both plain but for grain: a smooth gain
+    field of one sign fits the grey levels exactly, and one global tint the colours, as a
+    tinted lamp would; but a light that moves a plain picture's colour this far (0.67, a warm
+    lamp 0.13) is another picture: the field without offset that featureless frames are
+    fitted with takes it for a lamp otherwise."""
+    rng = np.random.default_rng(seed)
+    width, height = distractors.DETECTION
+    orange, grey = np.float32([0, 158, 230]), np.float32([64, 64, 64])  # BGR
+    frames = [
+        np.clip(colour + rng.normal(0, 4, (height, width, 3)), 0, 255).astype(np.uint8)
+        for colour in [orange] * 40 + [grey] * 40
+    ]
+    detector = HardCutDetector(Fraction(distractors.FPS), 0.6)
+    cuts = []
+    for k, frame in enumerate(frames):
+        cuts += detector.process_frame(k / distractors.FPS, frame)
+    cuts += detector.post_process()
+    assert [round(c.time_s * distractors.FPS) for c in cuts] == [40]
+
+
 def flat_framing(canvas: np.ndarray, centre: tuple[float, float], zoom: float, gain: float, rng):
     """The tiny copy the detectors check of one framing of ``canvas``, lit by ``gain``, grained."""
     picture = distractors.view(canvas, np.array(centre), zoom).astype(np.float32) * gain

@@ -649,6 +649,7 @@ def relit(before: np.ndarray, after: np.ndarray, offset: bool = True) -> tuple[f
     return float(low), float(high), left
 
 
+TINT_CHANGE_MAX = 0.25  # ``tint_change`` a light may make where the picture shows nothing else
 CHROMA_CHANGE_MAX = 0.08  # a light keeps colours up to one tint (``chroma_change``): lamps
 # <= 0.04; cuts between two colour gradients >= 0.17, a dissolve's ends from grey into red 0.15-0.26
 
@@ -662,13 +663,30 @@ def chroma_change(before: np.ndarray, after: np.ndarray) -> float:
     pixel's chromaticity or tints them all alike: dev lamps <= 0.04. Another place recolours
     each part differently: cuts between two colour gradients >= 0.17. Greyscale frames give 0.
     """
+    moved = _chromaticity_moves(before, after)
+    if moved is None:
+        return 0.0
+    return float(np.abs(moved - moved.mean(axis=0)).sum(axis=1).mean())
+
+
+def tint_change(before: np.ndarray, after: np.ndarray) -> float:
+    """The picture-wide mean move of the lit pixels' chromaticity (L1; 0 = the same colour).
+
+    A warm lamp switched on in a daylit room moves it ~0.13 (B, G, R gains 0.55, 0.7, 0.8
+    before it); a cut from an orange picture to a grey one ~0.67.
+    """
+    moved = _chromaticity_moves(before, after)
+    return 0.0 if moved is None else float(np.abs(moved.mean(axis=0)).sum())
+
+
+def _chromaticity_moves(before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
+    """How far each pixel lit in both frames moved in chromaticity; None with under 16."""
     b, a = before.astype(np.float32), after.astype(np.float32)
     sum_b, sum_a = b.sum(axis=2), a.sum(axis=2)
     lit = (sum_b > 3 * BLACK_LEVEL) & (sum_a > 3 * BLACK_LEVEL)
     if lit.sum() < 16:
-        return 0.0
-    moved = a[lit] / sum_a[lit][:, None] - b[lit] / sum_b[lit][:, None]
-    return float(np.abs(moved - moved.mean(axis=0)).sum(axis=1).mean())
+        return None
+    return a[lit] / sum_a[lit][:, None] - b[lit] / sum_b[lit][:, None]
 
 
 def global_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

@@ -28,8 +28,9 @@ candidate still is no cut when
   or of both signs; where a part kept its light, the fine detail must also correlate, since
   a smooth field maps one framing of a smooth place onto another). Over featureless frames,
   where a gain and an offset trade off, the field is fitted without offset, must leave under
-  15% and change the light by ``LAMP_GAIN[0]`` or more (a cut between two framings of a
-  featureless place whose level differs a little fits a gentle field as well), and where the
+  15%, change the light by ``LAMP_GAIN[0]`` or more (a cut between two framings of a
+  featureless place whose level differs a little fits a gentle field as well) and its colour
+  by ``TINT_CHANGE_MAX`` at most (a cut between two plain colour frames), and where the
   mid-scale pattern stands above grain (``pattern_shown``) it must be kept. And the fine
   detail after
   is no more than ``DETAIL_GROWTH_MAX`` times the detail before under the field's brightest
@@ -71,6 +72,7 @@ from trajectory.detectors.base import (
     CHROMA_CHANGE_MAX,
     DETAIL_NOISE,
     FEATURELESS_LEFT_MAX,
+    TINT_CHANGE_MAX,
     Cut,
     Detector,
     TinyFrames,
@@ -88,6 +90,7 @@ from trajectory.detectors.base import (
     rescaling,
     shifted_share,
     step_shift,
+    tint_change,
     tracked_share,
 )
 from trajectory.detectors.base import timecode as make_timecode
@@ -412,6 +415,10 @@ class HardCutDetector(Detector):
         darker = 1 / LAMP_GAIN[1] <= low <= 1 / RELIT_GAIN and high <= RELIT_STILL
         if flat:
             brighter, darker = brighter and high >= LAMP_GAIN[0], darker and low <= 1 / LAMP_GAIN[0]
+            # A featureless picture shows only its colour: a light may warm or cool it, but a
+            # larger move of that colour is another picture (two plain colour frames, a card).
+            if tint_change(before, after) > TINT_CHANGE_MAX:
+                return False
         if not ((brighter or darker) and left < (FEATURELESS_LEFT_MAX if flat else LAMP_RESIDUAL)):
             return False
         # A light moves the picture's level the way its field goes. With little contrast (a flat
