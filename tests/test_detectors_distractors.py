@@ -36,13 +36,18 @@ def cut_frames(kind: str, seed: int, **changes) -> tuple[list[int], dict]:
     clip = {**distractors.plan_clip(kind, seed), **changes}
     rate = Fraction(distractors.FPS)
     detectors = [HardCutDetector(rate, 0.6), FadeDetector(rate, 0.6)]
+    return detected(distractors.render(clip), detectors), clip
+
+
+def detected(frames: list[np.ndarray], detectors: list) -> list[int]:
+    """Frames where ``detectors`` cut, the frames shown at the clips' frame rate."""
     cuts = []
-    for k, frame in enumerate(distractors.render(clip)):
+    for k, frame in enumerate(frames):
         for detector in detectors:
             cuts += detector.process_frame(k / distractors.FPS, frame)
     for detector in detectors:
         cuts += detector.post_process()
-    return sorted(round(c.time_s * distractors.FPS) for c in cuts), clip
+    return sorted(round(c.time_s * distractors.FPS) for c in cuts)
 
 
 @pytest.mark.parametrize("kind", ["flash", "lamp_on", "lamp_off", "whip"])
@@ -106,12 +111,7 @@ def test_a_cut_between_two_plain_colour_frames_is_kept(seed):
         np.clip(colour + rng.normal(0, 4, (height, width, 3)), 0, 255).astype(np.uint8)
         for colour in [orange] * 40 + [grey] * 40
     ]
-    detector = HardCutDetector(Fraction(distractors.FPS), 0.6)
-    cuts = []
-    for k, frame in enumerate(frames):
-        cuts += detector.process_frame(k / distractors.FPS, frame)
-    cuts += detector.post_process()
-    assert [round(c.time_s * distractors.FPS) for c in cuts] == [40]
+    assert detected(frames, [HardCutDetector(Fraction(distractors.FPS), 0.6)]) == [40]
 
 
 def flat_framing(canvas: np.ndarray, centre: tuple[float, float], zoom: float, gain: float, rng):

@@ -380,6 +380,18 @@ def flat_texture(seed: int, contrast: float) -> np.ndarray:
     return np.repeat(scaled * contrast + 90, 3, axis=2)
 
 
+def spot_gains() -> np.ndarray:
+    """A spot lamp's gains over the frame: 1.2 far from it, up to 1.8 at it; (h, w, 1)."""
+    rows, columns = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
+    spot = np.exp(-((columns - 80) ** 2 + (rows - 50) ** 2) / (2 * 90.0**2))[..., None]
+    return 1.2 + 0.6 * spot
+
+
+def filmed_flat(picture: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The tiny copy of ``picture`` filmed with grey grain of 2 levels."""
+    return tiny(np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_a_lamp_over_a_featureless_place_is_one_place_and_another_flat_place_is_not(seed):
     """Both ends without detail above grain (the second style's flat textures, where lamps
@@ -387,16 +399,10 @@ def test_a_lamp_over_a_featureless_place_is_one_place_and_another_flat_place_is_
     smooth light, another flat texture 0.6-0.8 (40 seeds; the lit frame's detail stays under
     1.3 levels)."""
     rng = np.random.default_rng(seed)
-    rows, columns = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
-    spot = np.exp(-((columns - 80) ** 2 + (rows - 50) ** 2) / (2 * 90.0**2))[..., None]
     place, other = flat_texture(seed, 0.8), flat_texture(seed + 50, 0.8)
-
-    def filmed(picture: np.ndarray) -> np.ndarray:
-        return tiny(np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8))
-
-    before = filmed(place)
-    assert _featureless_relit(before, filmed(place * (1.2 + 0.6 * spot)))
-    assert not _featureless_relit(before, filmed(other))
+    before = filmed_flat(place, rng)
+    assert _featureless_relit(before, filmed_flat(place * spot_gains(), rng))
+    assert not _featureless_relit(before, filmed_flat(other, rng))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -405,15 +411,9 @@ def test_the_gain_field_alone_gives_a_spot_lamps_gain_over_a_featureless_place(s
     field fitted without an offset brackets those gains; a fit with one trades the field's
     level against the offset on a nearly constant picture."""
     rng = np.random.default_rng(seed)
-    rows, columns = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
-    spot = np.exp(-((columns - 80) ** 2 + (rows - 50) ** 2) / (2 * 90.0**2))[..., None]
-    place = flat_texture(seed, 0.8)
-
-    def filmed(picture: np.ndarray) -> np.ndarray:
-        return tiny(np.clip(picture + rng.normal(0, 2, picture.shape), 0, 255).astype(np.uint8))
-
-    gains = (1.2 + 0.6 * spot)[8:-8:4, 8:-8:4]  # over the tiny frame's grid, roughly
-    before, after = filmed(place), filmed(place * (1.2 + 0.6 * spot))
+    place, gains = flat_texture(seed, 0.8), spot_gains()
+    before, after = filmed_flat(place, rng), filmed_flat(place * gains, rng)
+    gains = gains[8:-8:4, 8:-8:4]  # over the tiny frame's grid, roughly
     assert featureless(before) and featureless(after)
     low, high, left = relit(before, after, offset=False)
     assert abs(low - float(gains.min())) < 0.1 and abs(high - float(gains.max())) < 0.1
