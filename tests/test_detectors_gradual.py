@@ -733,3 +733,45 @@ def test_a_layout_at_another_contrast_without_its_detail_is_another_place(seed):
     textured = filmed(100 + 30 * layout + 10 * detail)
     smoother = filmed(100 + 30 * layout + 3 * other / other.std())
     assert _same_picture(textured, smoother, distance(textured, smoother))
+
+
+def vessels(seed: int) -> np.ndarray:
+    """Thin lines across the frame (a retina's vessels), 0 to 1, (h, w, 1)."""
+    rng = np.random.default_rng(seed)
+    lines = np.zeros((SIZE[1], SIZE[0]), np.float32)
+    for _ in range(14):
+        ends = (rng.uniform(0, 1, (2, 2)) * SIZE).astype(int)
+        cv2.line(lines, tuple(map(int, ends[0])), tuple(map(int, ends[1])), 1.0, 1)
+    return cv2.GaussianBlur(lines, (0, 0), 0.7)[..., None]
+
+
+def grainy(pictures: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """The pictures filmed with grain of 2 levels, uint8."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(p + rng.normal(0, 2, p.shape), 0, 255).astype(np.uint8) for p in pictures]
+
+
+@pytest.mark.parametrize("length", [8, 24, 48])
+def test_dissolve_from_a_featureless_place_into_a_textured_one_of_its_layout_is_found(length):
+    """Second style 8112: a smooth grey gradient dissolving into a darker retina whose vessels
+    stand well above grain. Their layouts correlate, and the gradient has no detail to compare,
+    so the ends passed for one place under a dimmer light; but no light draws detail that the
+    other end, at its level, would show (none of these was found before)."""
+    rng = np.random.default_rng(990 + length)
+    layout = cv2.GaussianBlur(rng.normal(0, 1, (SIZE[1], SIZE[0])).astype(np.float32), (0, 0), 24)
+    layout = np.repeat((100 + 12 * layout / layout.std())[..., None], 3, axis=2)
+    first, second = layout * 1.3, layout * 0.8 - 30 * vessels(990 + length)
+    weights = [(k + 1) / (length + 1) for k in range(length)]
+    pictures = [first] * 70 + [(1 - w) * first + w * second for w in weights] + [second] * 70
+    assert run(grainy(pictures, length)) == [70 + length // 2]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_focus_pull_onto_a_textured_place_makes_no_dissolve(seed):
+    """Detail appearing at one end is asked of the other tests too: a lens pulling focus from
+    a blur to a textured place over a second shows the same layout at one level, and its
+    frames are no mixture of the ends (none of the fast detectors cuts)."""
+    sharp = smooth_texture(seed, SIZE, 1).astype(np.float32) * 0.6 + 60 - 50 * vessels(seed)
+    sigmas = [6.0] * 60 + [max(0.3, 6 * (1 - k / 24)) for k in range(24)] + [0.3] * 60
+    pictures = [cv2.GaussianBlur(sharp, (0, 0), sigma) for sigma in sigmas]
+    assert all_detectors(grainy(pictures, seed)) == []

@@ -33,7 +33,8 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   detail above grain, if a smooth light leaves only grain (``_featureless_relit``: a lamp over
   a flat texture), with the first frame as is or carried on by the measured motion.
   Unless the fine detail says two places (``_details_differ``): both ends textured, their
-  details apart however aligned. That also overrules the tracked camera path below (a lit
+  details apart however aligned, or one end featureless and the other textured even at the
+  first's level (``_detail_appears``: a smooth gradient into a retina's vessels). That also overrules the tracked camera path below (a lit
   patch sliding between two places' spots is followed like a pan);
 - is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change), with the camera's motion there
@@ -82,6 +83,7 @@ from trajectory.detectors.base import (
     chroma_change,
     detail_blocks,
     detail_correlation,
+    detailed_blocks,
     distance,
     featureless,
     fine_detail,
@@ -435,6 +437,8 @@ def _details_differ(before: np.ndarray, after: np.ndarray) -> bool:
     """
     if not _details_may_differ(before, after):
         return False
+    if featureless(before) or featureless(after):
+        return True  # ``_detail_appears``: nothing to align
     agreement = aligned_detail_agreement(before, after, DETAIL_LEVEL_MIN)
     return agreement is not None and agreement < DETAIL_DIFFERENT_MAX
 
@@ -443,13 +447,37 @@ def _details_may_differ(before: np.ndarray, after: np.ndarray) -> bool:
     """The cheap half of ``_details_differ``: False where it is False without any alignment
     (too little detail, or details that agree as they are: most windows of one place)."""
     first = detail_blocks(before)
+    second = detail_blocks(after)
+    if _detail_appears(before, first, after, second) or _detail_appears(
+        after, second, before, first
+    ):
+        return True
     if not textured(first, DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN):
         return False
-    second = detail_blocks(after)
     if not textured(second, DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN):
         return False
     agreement = blocks_agreement(first, second, DETAIL_LEVEL_MIN)
     return agreement is None or agreement < DETAIL_DIFFERENT_MAX
+
+
+def _detail_appears(
+    plain: np.ndarray,
+    plain_blocks: list[np.ndarray],
+    rich: np.ndarray,
+    rich_blocks: list[np.ndarray],
+) -> bool:
+    """Whether ``rich`` shows texture that ``plain``, featureless, could not have hidden.
+
+    A light scales fine detail by its gain, so a place whose texture stands above grain in one
+    frame keeps it above grain at the other frame's level, unless that frame is much darker
+    (a dim room lit up). A smooth place (a fog, a gradient) dissolving into a textured one (a
+    retina's vessels) correlates in layout with it, and its end has no detail to compare.
+    """
+    if detailed_blocks(plain_blocks, DETAIL_LEVEL_MIN):
+        return False
+    level = float(plain.mean()) / max(float(rich.mean()), 1.0)
+    scaled = [block * level for block in rich_blocks]
+    return textured(scaled, DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN)
 
 
 def _lit_everywhere(before: np.ndarray, after: np.ndarray) -> bool:
