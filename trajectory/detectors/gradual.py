@@ -34,8 +34,9 @@ the window [s, e] of tiny copies (1/4 of the detection frame, 64x36 at 16:9):
   a flat texture), with the first frame as is or carried on by the measured motion.
   Unless the fine detail says two places (``_details_differ``): both ends textured, their
   details apart however aligned, or one end featureless and the other textured even at the
-  first's level (``_detail_appears``: a smooth gradient into a retina's vessels). That also overrules the tracked camera path below (a lit
-  patch sliding between two places' spots is followed like a pan);
+  first's level (``_detail_appears``: a smooth gradient into a retina's vessels). That also
+  overrules the tracked camera path below (a lit patch sliding between two places' spots is
+  followed like a pan);
 - is the change concentrated in the window: does the layout change less over as many frames
   before and after it (``OUTSIDE_MAX`` of the window's change), with the camera's motion there
   undone (the steady shift measured at the window, or the path tracked frame to frame, which
