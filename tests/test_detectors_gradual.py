@@ -775,3 +775,18 @@ def test_focus_pull_onto_a_textured_place_makes_no_dissolve(seed):
     sigmas = [6.0] * 60 + [max(0.3, 6 * (1 - k / 24)) for k in range(24)] + [0.3] * 60
     pictures = [cv2.GaussianBlur(sharp, (0, 0), sigma) for sigma in sigmas]
     assert all_detectors(grainy(pictures, seed)) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dim_smooth_room_lit_to_three_times_its_level_makes_no_dissolve(seed):
+    """Distractor lamp 682: a lamp raising a dim featureless room (a gradient at 45 levels,
+    grain of 4) to three times its light over 6 frames, its brightest part clipping. The dark
+    end's grain, scaled up to the bright end's level, passed for texture that the bright end
+    should still show, so the window passed for detail appearing (a dissolve)."""
+    rng = np.random.default_rng(seed)
+    layout = cv2.GaussianBlur(rng.normal(0, 1, (SIZE[1], SIZE[0])).astype(np.float32), (0, 0), 24)
+    dark = np.repeat((45 + 8 * layout / layout.std())[..., None], 3, axis=2)
+    gains = [1.0] * 70 + [1 + 2.1 * (k + 1) / 6 for k in range(6)] + [3.1] * 70
+    pictures = [np.clip(dark * gain, 0, 255) + rng.normal(0, 4, dark.shape) for gain in gains]
+    frames = [np.clip(p, 0, 255).astype(np.uint8) for p in pictures]
+    assert all_detectors(frames) == []

@@ -473,10 +473,13 @@ def _detail_appears(
     frame keeps it above grain at the other frame's level, unless that frame is much darker
     (a dim room lit up). A smooth place (a fog, a gradient) dissolving into a textured one (a
     retina's vessels) correlates in layout with it, and its end has no detail to compare.
+    The rich end's detail is only ever scaled down: where it is the darker end, what it shows
+    may be grain, which no light scales up (a dim smooth room lit to three times its level
+    showed its grain "textured" at the bright end's level, distractor lamp 682).
     """
     if detailed_blocks(plain_blocks, DETAIL_LEVEL_MIN):
         return False
-    level = float(plain.mean()) / max(float(rich.mean()), 1.0)
+    level = min(float(plain.mean()) / max(float(rich.mean()), 1.0), 1.0)
     scaled = [block * level for block in rich_blocks]
     return textured(scaled, DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN)
 
