@@ -97,6 +97,26 @@ def test_a_cut_between_two_framings_of_a_smooth_gradient_is_kept_beside_those_la
         assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (seed, cuts, clip)
 
 
+STARFIELD_SEEDS = range(910, 918)
+
+
+def test_a_lamp_switched_on_in_a_dark_room_filmed_handheld_makes_no_cut():
+    """Distractor lamp 667: a dark starfield (mean ~11 levels) lit at once, the camera shaking
+    by about half a tiny pixel. Its lit pixels are few and small, and the shake changes them
+    more than the light: compared as they are, the frames fit a light leaving 0.61 of the
+    change. The detector before took 7 of these 8 clips for cuts."""
+    for seed in STARFIELD_SEEDS:
+        cuts, clip = cut_frames("lamp_on", seed, place="hubble_deep_field", shake=0.0015, rise=0)
+        assert cuts == [], (seed, clip)
+
+
+def test_a_cut_between_two_framings_of_a_dark_starfield_is_kept_beside_that_lamp():
+    """The control: the same shaken starfields, cut to another framing."""
+    for seed in STARFIELD_SEEDS:
+        cuts, clip = cut_frames("cut", seed, place="hubble_deep_field", shake=0.0015)
+        assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (seed, cuts, clip)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_cut_between_two_plain_colour_frames_is_kept(seed):
     """An orange frame cut to a darker grey one, both plain but for grain: a smooth gain

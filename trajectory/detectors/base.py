@@ -290,8 +290,13 @@ def textured(blocks: list[np.ndarray], level: float, least: int) -> bool:
     """Whether at least ``least`` of a frame's ``detail_blocks`` carry detail of ``level``, and
     not all within one 2x2 square of the grid: one compact object (a disc, a face on a blurred
     ground) can touch four blocks where its edges cross theirs; a place's texture spreads."""
+    return spread_detail([float(block.std()) for block in blocks], level, least)
+
+
+def spread_detail(block_levels: list[float], level: float, least: int) -> bool:
+    """``textured`` given each block's detail level (std) rather than the blocks."""
     columns = DETAIL_BLOCKS[1]
-    detailed = [i for i, block in enumerate(blocks) if block.std() >= level]
+    detailed = [i for i, block_level in enumerate(block_levels) if block_level >= level]
     if len(detailed) < least:
         return False
     row_span = max(i // columns for i in detailed) - min(i // columns for i in detailed)

@@ -95,6 +95,7 @@ from trajectory.detectors.base import (
     relit,
     rescaling,
     shifted_share,
+    spread_detail,
     step_shift,
     textured,
     tracked_share,
@@ -473,15 +474,19 @@ def _detail_appears(
     frame keeps it above grain at the other frame's level, unless that frame is much darker
     (a dim room lit up). A smooth place (a fog, a gradient) dissolving into a textured one (a
     retina's vessels) correlates in layout with it, and its end has no detail to compare.
-    The rich end's detail is only ever scaled down: where it is the darker end, what it shows
-    may be grain, which no light scales up (a dim smooth room lit to three times its level
-    showed its grain "textured" at the bright end's level, distractor lamp 682).
+    Only the rich end's detail above grain is scaled: grain does not follow the light, and
+    the plain end, featureless, shows how much of it there is (a dim smooth room lit to three
+    times its level showed its grain, scaled, as texture at the bright end's level:
+    distractor lamp 682).
     """
     if detailed_blocks(plain_blocks, DETAIL_LEVEL_MIN):
         return False
-    level = min(float(plain.mean()) / max(float(rich.mean()), 1.0), 1.0)
-    scaled = [block * level for block in rich_blocks]
-    return textured(scaled, DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN)
+    grain = float(np.median([block.std() for block in plain_blocks]))
+    level = float(plain.mean()) / max(float(rich.mean()), 1.0)
+    above_grain = [np.sqrt(max(float(block.std()) ** 2 - grain**2, 0.0)) for block in rich_blocks]
+    return spread_detail(
+        [detail * level for detail in above_grain], DETAIL_LEVEL_MIN, DETAIL_BLOCKS_MIN
+    )
 
 
 def _lit_everywhere(before: np.ndarray, after: np.ndarray) -> bool:
