@@ -166,7 +166,11 @@ def shifted_share(first: np.ndarray, last: np.ndarray) -> float:
     The shift is found by phase correlation of the grey images; the change is compared on the
     central part, which the shift keeps inside the picture.
     """
-    grey_first, grey_last = first.mean(axis=2), last.mean(axis=2)
+    return shifted_share_of_greys(first.mean(axis=2), last.mean(axis=2))
+
+
+def shifted_share_of_greys(grey_first: np.ndarray, grey_last: np.ndarray) -> float:
+    """:func:`shifted_share` of two frames given as their grey images (channel means)."""
     shift, _ = cv2.phaseCorrelate(grey_first, grey_last)
     inner = centre(grey_first, 6)
     raw = float(np.abs(grey_first - grey_last)[inner].mean())
@@ -539,6 +543,7 @@ class TinyFrames:
         self._frames: deque[np.ndarray] = deque(maxlen=capacity)
         self._times: deque[float] = deque(maxlen=capacity)
         self._softened: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # index -> softened()
+        self._greys: dict[int, np.ndarray] = {}  # index -> channel mean (grey image)
         self.count = 0  # frames added so far; the newest has index count - 1
 
     def add(self, time_s: float, frame: np.ndarray) -> None:
@@ -546,12 +551,21 @@ class TinyFrames:
         self._times.append(time_s)
         self.count += 1
         self._softened.pop(self.count - 1 - self.capacity, None)  # no longer held
+        self._greys.pop(self.count - 1 - self.capacity, None)
 
     def soft(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """:func:`softened` of frame ``index``, made once while the frame is held."""
         prepared = self._softened.get(index)
         if prepared is None:
             prepared = self._softened[index] = softened(self[index])
+        return prepared
+
+    def grey(self, index: int) -> np.ndarray:
+        """Frame ``index``'s grey image (its channels' mean), made once while it is held: the
+        dissolve detector's windows overlap, so each frame ends many of them."""
+        prepared = self._greys.get(index)
+        if prepared is None:
+            prepared = self._greys[index] = self[index].mean(axis=2)
         return prepared
 
     def has(self, index: int) -> bool:

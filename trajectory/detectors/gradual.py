@@ -94,7 +94,7 @@ from trajectory.detectors.base import (
     refined_shift,
     relit,
     rescaling,
-    shifted_share,
+    shifted_share_of_greys,
     spread_detail,
     step_shift,
     textured,
@@ -272,7 +272,7 @@ def _window_passes(
     first, last = frames[start], frames[end]
     # Cheapest first (the verdict does not depend on the order): a pan fails the shift test
     # with one phase correlation, before any mixture is fitted.
-    if shifted_share(first, last) < SHIFT_SHARE_MIN:
+    if shifted_share_of_greys(frames.grey(start), frames.grey(end)) < SHIFT_SHARE_MIN:
         return False
     if not _is_mixture(frames, start, end, velocities):
         return False
