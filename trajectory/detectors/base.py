@@ -611,16 +611,29 @@ def aligned_distance(
     max_shift: float = SHAKE_MAX,
 ) -> float:
     """:func:`compensated_distance` of two frames given as :func:`softened` gives them."""
-    (soft_a, grey_a), (soft_b, grey_b) = a, b
+    (soft_a, grey_a), (soft_b, _) = a, b
     inner = centre(grey_a, 6)
     raw = distance(soft_a[inner], soft_b[inner])
+    pair = half_aligned(a, b, max_shift * grey_a.shape[1])
+    return raw if pair is None else min(raw, distance(*pair))
+
+
+def half_aligned(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], max_shift_px: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two frames given as :func:`softened` gives them, each moved half way onto the other by
+    the phase correlation of their greys and cut to the centre that the shift keeps inside
+    the picture; None where that shift is over ``max_shift_px`` pixels.
+
+    Each frame moves half way, so that both are resampled alike: moving one frame only blurs
+    it against the other, which on a detailed texture leaves a change of its own.
+    """
+    (soft_a, grey_a), (soft_b, grey_b) = a, b
     (dx, dy), _ = cv2.phaseCorrelate(grey_a, grey_b)
-    if np.hypot(dx, dy) > max_shift * grey_a.shape[1]:
-        return raw
-    # Each frame moves half way, so that both are resampled alike: moving one frame only
-    # blurs it against the other, which on a detailed texture leaves a change of its own.
-    moved_a, moved_b = moved(soft_a, (dx / 2, dy / 2)), moved(soft_b, (-dx / 2, -dy / 2))
-    return min(raw, distance(moved_a[inner], moved_b[inner]))
+    if np.hypot(dx, dy) > max_shift_px:
+        return None
+    inner = centre(grey_a, 6)
+    return moved(soft_a, (dx / 2, dy / 2))[inner], moved(soft_b, (-dx / 2, -dy / 2))[inner]
 
 
 def _soften(frame: np.ndarray) -> np.ndarray:

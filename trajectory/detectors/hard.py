@@ -84,7 +84,7 @@ from trajectory.detectors.base import (
     featureless,
     fine_detail,
     global_shift,
-    moved,
+    half_aligned,
     pattern_correlation,
     pattern_shown,
     relit,
@@ -471,19 +471,10 @@ class HardCutDetector(Detector):
         A lamp switched on in a dark room filmed handheld: the lit pixels are few and small
         (stars, windows, highlights), and a shift of half a tiny pixel changes them more than
         the light does (distractor lamp 667: the fit left 0.61 of the change, steadied 0.15).
-        The frames are compared as ``aligned_distance`` compares them.
+        The frames are compared as ``aligned_distance`` compares them (``half_aligned``).
         """
-        (soft_before, grey_before), (soft_after, grey_after) = (
-            self._frames.soft(index - 1),
-            self._frames.soft(index),
-        )
-        (dx, dy), _ = cv2.phaseCorrelate(grey_before, grey_after)
-        if np.hypot(dx, dy) > LAMP_SHAKE_MAX:
-            return None
-        inner = centre(grey_before, 6)
-        before = moved(soft_before, (dx / 2, dy / 2))[inner]
-        after = moved(soft_after, (-dx / 2, -dy / 2))[inner]
-        return relit(before, after)
+        pair = half_aligned(self._frames.soft(index - 1), self._frames.soft(index), LAMP_SHAKE_MAX)
+        return None if pair is None else relit(*pair)
 
     def _is_swing(self, index: int, jump: float) -> bool:
         """Whether the jump at ``index`` is the middle of a whip pan (see the module docstring)."""
