@@ -790,3 +790,47 @@ def test_dim_smooth_room_lit_to_three_times_its_level_makes_no_dissolve(seed):
     pictures = [np.clip(dark * gain, 0, 255) + rng.normal(0, 4, dark.shape) for gain in gains]
     frames = [np.clip(p, 0, 255).astype(np.uint8) for p in pictures]
     assert all_detectors(frames) == []
+
+
+def dark_blob(seed: int) -> np.ndarray:
+    """A featureless grey picture: a broad dark blob on a lighter ground, as 7336's place (about
+    30 levels of contrast, no fine detail above grain), (h, w, 3) float."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.mgrid[0 : SIZE[1], 0 : SIZE[0]].astype(np.float32)
+    x, y = rng.uniform(0.3, 0.7) * SIZE[0], rng.uniform(0.2, 0.6) * SIZE[1]
+    blob = np.exp(-((columns - x) ** 2 + (rows - y) ** 2) / (2 * 70.0**2))
+    ground = 150 + 40 * (columns / SIZE[0] - 0.5) * rng.choice([-1, 1])
+    return np.repeat((ground - 90 * blob)[..., None], 3, axis=2)
+
+
+def flat_grey(seed: int) -> np.ndarray:
+    """A nearly flat grey place a little brighter than ``dark_blob``'s mean: 128 levels with
+    a faint smooth pattern of 4, (h, w, 3) float."""
+    rng = np.random.default_rng(seed)
+    layout = cv2.GaussianBlur(rng.normal(0, 1, (SIZE[1], SIZE[0])).astype(np.float32), (0, 0), 24)
+    return np.repeat((128 + 4 * layout / layout.std())[..., None], 3, axis=2)
+
+
+@pytest.mark.parametrize("length", [8, 24, 37, 48])
+def test_dissolve_from_a_smooth_gradient_into_a_flat_grey_place_is_found(length):
+    """Second style 7336: a grey gradient with a dark blob (30 levels of contrast) dissolving
+    into a nearly flat grey place that is brighter on the whole. Neither end has detail above
+    grain, and a gain field fitted with an offset makes the one the other (a field near 0 plus
+    the flat place's level: no light keeps a tenth of the picture and adds the rest); a light
+    only multiplies, and the field alone leaves half of the change (none was found before)."""
+    first, second = dark_blob(length), flat_grey(length + 100)
+    weights = [(k + 1) / (length + 1) for k in range(length)]
+    pictures = [first] * 70 + [(1 - w) * first + w * second for w in weights] + [second] * 70
+    cuts = run(grainy(pictures, length))
+    assert len(cuts) == 1, cuts
+    assert abs(cuts[0] - (70 + length // 2)) <= max(2, length // 6)
+
+
+@pytest.mark.parametrize("gain", [0.55, 1.7])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_lamp_over_a_smooth_gradient_makes_no_cut(seed, gain):
+    """The control of the dissolve above: the same kind of gradient lit up, or its lamp switched
+    off, over 6 frames, with grain: the field alone fits the light (no fast detector cuts)."""
+    place = dark_blob(seed)
+    gains = [1.0] * 70 + [1 + (gain - 1) * (k + 1) / 6 for k in range(6)] + [gain] * 70
+    assert all_detectors(grainy([np.clip(place * g, 0, 255) for g in gains], seed)) == []

@@ -411,17 +411,20 @@ def _detail_follows_gain(before: np.ndarray, after: np.ndarray, gain: float) -> 
 def _featureless_relit(before: np.ndarray, after: np.ndarray) -> bool:
     """Whether a smooth change of light takes ``before`` to ``after``, two featureless frames.
 
-    Where neither end has a detail block above grain (a flat low-contrast texture, a fog), the
-    gain field of ``relit`` and its offset trade off on a nearly constant picture, so the
-    field's sign says nothing (a lamp over a flat texture fitted fields from -0.1 to 1.5);
-    what the fit leaves does: a light leaves grain (0.02-0.07 of the change, three lamps over
-    flat textures that passed as dissolves), a second place its own faint pattern (0.26 or
-    more, the 4 dissolves between featureless places of 117 structure films). The colours must
-    also keep but for one tint.
+    Where neither end has a detail block above grain (a flat low-contrast texture, a fog, a
+    broad gradient), what a smooth light leaves says whether it is one: a light leaves grain
+    (0.02-0.07 of the change, three lamps over flat textures that passed as dissolves), a
+    second place its own faint pattern (0.26 or more, the 4 dissolves between featureless
+    places of 117 structure films). The light is the gain field alone, without an offset (as
+    the hard-cut detector's lamp test over featureless frames): a light only multiplies. With
+    an offset, a field near 0 plus the second place's level fits any nearly flat picture: a
+    grey gradient with a dark blob dissolving into a flat grey place (second style 7336) left
+    0.07-0.11 that way, a field of -0.12 to 0.12, and leaves half of the change to the field
+    alone. The colours must also keep but for one tint.
     """
     if not (featureless(before) and featureless(after)):
         return False
-    _, _, left = relit(before, after)
+    _, _, left = relit(before, after, offset=False)
     return left < FEATURELESS_LEFT_MAX and chroma_change(before, after) <= CHROMA_CHANGE_MAX
 
 
