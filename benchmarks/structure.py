@@ -21,6 +21,7 @@ The 1080p film is also timed as ``trajectory analyze --no-model`` here (fast, an
     python benchmarks/structure.py --methods fast,classic --no-timing
     python benchmarks/structure.py --methods fast --no-timing --seeds 2000-2009  # small films
     python benchmarks/structure.py --methods fast --no-timing --variant-seeds 5000-5019
+    python benchmarks/structure.py --methods fast --no-timing --variant-seeds 9000-9009 --fps 50
 """
 
 from __future__ import annotations
@@ -277,6 +278,11 @@ def main() -> None:
         help="length of the --seeds / --variant-seeds films (default 30 / 32 s); films of 60 s "
         "or more also change scene at hard cuts",
     )
+    parser.add_argument(
+        "--fps",
+        help="frame rate of the --seeds / --variant-seeds films instead of their own (24 for "
+        "small films, 24, 25 or 29.97 drawn per second-style film), e.g. 50 or 60000/1001",
+    )
     args = parser.parse_args()
     lengths = {} if args.seconds is None else {"seconds": args.seconds}
     methods = [] if args.only_timing else args.methods.split(",")
@@ -293,6 +299,8 @@ def main() -> None:
             (structure_variants.variant_spec(s, **lengths), structure_variants.film)
             for s in seed_list(args.variant_seeds)
         ]
+    if args.fps:
+        films_of = [(structure_films.at_rate(spec, args.fps), make) for spec, make in films_of]
     if not films_of:
         films_of = [(spec, structure_films.film) for spec in structure_films.SPECS]
     for spec, make in films_of:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -127,6 +127,17 @@ SPECS = [
 def length_suffix(seconds: float, default: float) -> str:
     """The name's mark of a film longer or shorter than its kind's default ("" or "-60s")."""
     return "" if seconds == default else f"-{seconds:g}s"
+
+
+def at_rate(spec: StructureSpec, fps: str) -> StructureSpec:
+    """The same film planned at another frame rate ("50", "60000/1001"), named apart from it.
+
+    Camera moves, whip pans and fades are timed in seconds; dissolves, flashes and a lamp's
+    rise in frames, as at the spec's own rate: at 50 or 60 fps each step between frames is
+    smaller and a dissolve of 8-48 frames is shorter in time.
+    """
+    tag = f"{float(Fraction(fps)):.3f}".rstrip("0").rstrip(".")
+    return replace(spec, name=f"{spec.name}-{tag}fps", fps=fps)
 
 
 def small_spec(seed: int, seconds: float = 30.0) -> StructureSpec:

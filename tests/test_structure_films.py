@@ -47,6 +47,33 @@ def test_planned_film_truth_is_consistent(seed):
     assert {"flash", "lamp"} <= kinds <= {"flash", "lamp", "whip_pan"}
 
 
+@pytest.mark.parametrize("fps", ["50", "60000/1001"])
+def test_a_film_planned_at_a_high_frame_rate_keeps_its_plan_in_seconds(fps):
+    """``structure.py --fps``: the same seed at 50 or 59.94 fps is cached apart, its truth is
+    at that rate, it is as long in seconds and holds the same shots, its dissolves keep their
+    length in frames and its distractors stay a second away from every transition."""
+    spec = structure_films.small_spec(6)
+    faster = structure_films.at_rate(spec, fps)
+    assert faster.stem != spec.stem
+    truth = structure_films.truth_of(spec, structure_films.plan_film(spec))
+    fast_truth = structure_films.truth_of(faster, structure_films.plan_film(faster))
+    assert Fraction(fast_truth["fps"]) == Fraction(fps)
+    assert abs(fast_truth["duration_s"] - truth["duration_s"]) < 1.0
+    assert len(fast_truth["shots"]) == len(truth["shots"])
+
+    def dissolves(of: dict) -> list[int]:
+        return [t["length_frames"] for t in of["transitions"] if t["kind"] == "dissolve"]
+
+    assert dissolves(fast_truth) == dissolves(truth)
+    rate = float(Fraction(fps))
+    for event in fast_truth["events"]:
+        for t in fast_truth["transitions"]:
+            gap = max(
+                t["span_frames"][0] - event["frames"][1], event["frames"][0] - t["span_frames"][1]
+            )
+            assert gap >= rate - 1
+
+
 def test_matching_counts_each_true_transition_once():
     truth = {
         "transitions": [
