@@ -157,3 +157,61 @@ def test_a_flat_textures_mid_scale_pattern_is_kept_by_a_light_and_not_by_another
     lit = flat_framing(canvas, (0.35, 0.4), 0.5, 0.55, rng)
     assert pattern_correlation(first, lit) >= 0.9
     assert pattern_correlation(first, other) < LAMP_PATTERN_SAME_MIN
+
+
+HIGH_RATE = Fraction(60000, 1001)
+
+
+def high_rate_clip(seed: int, place: str, moves: list[float], cut_at: int = -1) -> list[np.ndarray]:
+    """A 59.94 fps clip over a greyscale photo, with grain, at the detection size: the camera
+    moves right by ``moves[k]`` of the picture's width into frame k, and each frame is smeared
+    along the step out of it, as a shutter open while the camera swings; at ``cut_at`` the
+    camera jumps a third of the place, unsmeared (a cut to another framing)."""
+    rng = np.random.default_rng(seed)
+    canvas = distractors.make_canvas(rng, greyscale=True, place=place)
+    zoom, centre = 0.5, np.array([0.3, 0.5])
+    frames = []
+    for k, move in enumerate(moves):
+        centre = centre + [(move + (0.33 if k == cut_at else 0.0)) * zoom, 0.0]
+        frame = distractors.view(canvas, centre, zoom)
+        smear = moves[k + 1] if k + 1 < len(moves) else 0.0
+        frame = structure_films.motion_blur(frame, np.array([smear * distractors.PICTURE[0], 0.0]))
+        picture = frame.astype(np.float32) + rng.normal(0, 3, frame.shape[:2])[..., None]
+        small = cv2.resize(
+            np.clip(picture, 0, 255).astype(np.uint8),
+            distractors.DETECTION,
+            interpolation=cv2.INTER_AREA,
+        )
+        frames.append(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+    return frames
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_whip_pan_at_59_94_fps_makes_no_cut(seed):
+    """Second style at 59.94 fps (9016, 9017): a whip pan over a greyscale texture at a
+    constant 2% of the width a frame (1.2 widths a second: 5% a frame at 24 fps), whose first
+    and last steps are three times the others. Its steps are under a whip's at 24 fps (3% of
+    the width a frame), and its frames, smeared along steps of 2%, keep too much detail for a
+    smeared run: the code before cut at both ends of the swing. A whip's speed is per second."""
+    moves = [0.0] * 40 + [0.06] + [0.02] * 20 + [0.06] + [0.006] + [0.0] * 40
+    assert detected_at(high_rate_clip(seed, "texture", moves), HIGH_RATE) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_cut_during_a_pan_at_59_94_fps_is_kept(seed):
+    """The control: the same texture filmed panning at 0.6% of the width a frame (0.36 widths
+    a second, a fast pan, no whip) and cut to a framing a third of the place away."""
+    moves = [0.006] * 81
+    assert detected_at(high_rate_clip(seed, "texture", moves, cut_at=40), HIGH_RATE) == [40]
+
+
+def detected_at(frames: list[np.ndarray], rate: Fraction) -> list[int]:
+    """Frames where the hard-cut and fade detectors cut, the frames shown at ``rate``."""
+    detectors = [HardCutDetector(rate, 0.6), FadeDetector(rate, 0.6)]
+    cuts = []
+    for k, frame in enumerate(frames):
+        for detector in detectors:
+            cuts += detector.process_frame(k / float(rate), frame)
+    for detector in detectors:
+        cuts += detector.post_process()
+    return sorted(round(c.time_s * float(rate)) for c in cuts)

@@ -41,8 +41,8 @@ candidate still is no cut when
   (``SMEAR_LEFT``) and has lost its detail along that line (``SMEAR_ALONG_MAX``), which shows
   even where the smeared frames hardly change and no shift can be measured;
 - the camera swung into or out of a whip pan: the jump's step, tracked as a global shift
-  (``step_shift``, which follows smooth and blurred pictures), moves the picture
-  ``SWING_MIN_SHIFT`` of the width or more and explains all but ``SWING_TRACKED_LEFT`` of the
+  (``step_shift``, which follows smooth and blurred pictures), moves the picture at
+  ``SWING_MIN_SPEED`` or faster and explains all but ``SWING_TRACKED_LEFT`` of the
   change, and the step before or after moves it as far the same way;
 - the frames next to the jump are smeared, briefly: they belong to a run of at most
   ``BLUR_RUN_MAX_S`` whose fine detail on the ~256 px detection frame is under
@@ -51,7 +51,7 @@ candidate still is no cut when
   its picture is still smeared). A cut keeps the detail of one shot or the other;
 - the camera swung: the change is spread over the frames next to the jump (a neighbouring step
   at least ``SWING_SPREAD`` of it that is no slow pan: still that large with small moves undone,
-  or a shift of ``SWING_MIN_SHIFT`` of the width) and either a global shift of the frame
+  or a shift at ``SWING_MIN_SPEED``) and either a global shift of the frame
   ``CHECK_FRAMES`` before explains the frame as many after, or the steps into and out of the
   jump both shift the picture one way (a whip pan, horizontal, vertical or diagonal, that may
   also zoom).
@@ -130,8 +130,10 @@ SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smear
 # pans 0.13-0.35, pictures ~1
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
-SWING_MIN_SHIFT = 0.03  # ... or the steps around it shift the picture this share of the width
-# one way (a slow pan moves it under 1% a frame, a still shot's cut neighbours not at all)
+SWING_MIN_SPEED = 0.72  # ... or the steps around it shift the picture this share of the width
+# a second, one way: 3% a frame at 24 fps (a slow pan moves it under 1% a frame there, a still
+# shot's cut neighbours not at all). A speed, not a step: at 50-60 fps a whip pan's steps are
+# half as large or less (59.94 fps films 9016 and 9017: 2% a frame, cut at the swing's end)
 SWING_TRACKED_LEFT = 0.5  # a whip pan's first or last step: its tracked shift leaves less of
 # its change (0.36 at the development whip that needed it; a cut's step ~1)
 BLUR_SIGMA = 1.5  # detection-frame pixels (~256 wide): fine detail is what this blur takes away
@@ -189,6 +191,9 @@ class HardCutDetector(Detector):
     def __init__(self, rate: Fraction, min_shot_s: float, *, checked: bool = True):
         self._rate = rate
         self._checked = checked
+        # Share of the width a frame. A nominal rate beyond 12-120 fps is a container's
+        # artefact (a time base read as a rate), which must not make every step a swing.
+        self._swing_min_shift = SWING_MIN_SPEED / min(max(float(rate), 12.0), 120.0)
         if checked:
             self._detector = _SaturationLumaDetector(
                 adaptive_threshold=ADAPTIVE_THRESHOLD,
@@ -489,14 +494,14 @@ class HardCutDetector(Detector):
     def _swing_tracked(self, index: int) -> bool:
         """Whether the jump at ``index`` is a step of a fast camera move, followed frame to frame.
 
-        The step shifts the picture (``step_shift``, which needs no fine detail) by at least
-        ``SWING_MIN_SHIFT`` of the width, that shift explains all but ``SWING_TRACKED_LEFT`` of
+        The step shifts the picture (``step_shift``, which needs no fine detail) at
+        ``SWING_MIN_SPEED`` or faster, that shift explains all but ``SWING_TRACKED_LEFT`` of
         the change, and the step before or after shifts it as far in a direction less than 60
         degrees away: the first or last step of a whip pan over a smooth or blurred place, where
         phase correlation finds no shift and the swing's other side is still.
         """
         frames = self._frames
-        least = SWING_MIN_SHIFT * frames[index].shape[1]
+        least = self._swing_min_shift * frames[index].shape[1]
         jump_shift = step_shift(frames[index - 1], frames[index])
         if float(np.hypot(*jump_shift)) < least:
             return False
@@ -514,8 +519,8 @@ class HardCutDetector(Detector):
         """Whether the step into frame ``step`` next to the jump is part of a fast swing.
 
         It changes the picture ``SWING_SPREAD`` of the jump, and not as a slow pan does: it
-        still changes it that much with small camera moves undone, or it shifts the picture
-        ``SWING_MIN_SHIFT`` of the width or more. (A slow pan over a detailed texture changes
+        still changes it that much with small camera moves undone, or it shifts the picture at
+        ``SWING_MIN_SPEED`` or faster. (A slow pan over a detailed texture changes
         every frame a lot, and a cut in it must stay a cut.)
         """
         frames = self._frames
@@ -524,19 +529,19 @@ class HardCutDetector(Detector):
         if self._step(step) >= SWING_SPREAD * self._step(index):
             return True
         shift = global_shift(frames[step - 1], frames[step])
-        return float(np.hypot(*shift)) >= SWING_MIN_SHIFT * frames[step].shape[1]
+        return float(np.hypot(*shift)) >= self._swing_min_shift * frames[step].shape[1]
 
     def _moves_one_way(self, index: int) -> bool:
         """Whether the camera moves fast the same way into and out of the jump at ``index``.
 
-        The steps before and after a whip pan's middle are themselves global shifts of at
-        least ``SWING_MIN_SHIFT`` of the width, in directions less than 60 degrees apart (the
+        The steps before and after a whip pan's middle are themselves global shifts at
+        ``SWING_MIN_SPEED`` or faster, in directions less than 60 degrees apart (the
         swing may also zoom, which a shift over the whole swing cannot explain).
         """
         frames = self._frames
         width = frames[index].shape[1]
         shifts = [global_shift(frames[i - 1], frames[i]) for i in (index - 1, index + 1)]
-        if min(float(np.hypot(*shift)) for shift in shifts) < SWING_MIN_SHIFT * width:
+        if min(float(np.hypot(*shift)) for shift in shifts) < self._swing_min_shift * width:
             return False
         return _cosine(*shifts) > 0.5
 
