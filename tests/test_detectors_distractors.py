@@ -34,20 +34,26 @@ def cut_frames(kind: str, seed: int, **changes) -> tuple[list[int], dict]:
     """Frames where the hard-cut and fade detectors cut in the clip, and the clip's plan
     (``changes`` replace some of its random parameters)."""
     clip = {**distractors.plan_clip(kind, seed), **changes}
-    rate = Fraction(distractors.FPS)
-    detectors = [HardCutDetector(rate, 0.6), FadeDetector(rate, 0.6)]
-    return detected(distractors.render(clip), detectors), clip
+    return detected(distractors.render(clip), hard_and_fade(CLIP_RATE)), clip
 
 
-def detected(frames: list[np.ndarray], detectors: list) -> list[int]:
-    """Frames where ``detectors`` cut, the frames shown at the clips' frame rate."""
+CLIP_RATE = Fraction(distractors.FPS)
+
+
+def hard_and_fade(rate: Fraction) -> list:
+    """The hard-cut and fade detectors for frames shown at ``rate``."""
+    return [HardCutDetector(rate, 0.6), FadeDetector(rate, 0.6)]
+
+
+def detected(frames: list[np.ndarray], detectors: list, rate: Fraction = CLIP_RATE) -> list[int]:
+    """Frames where ``detectors`` cut, the frames shown at ``rate`` (the clips' by default)."""
     cuts = []
     for k, frame in enumerate(frames):
         for detector in detectors:
-            cuts += detector.process_frame(k / distractors.FPS, frame)
+            cuts += detector.process_frame(k / float(rate), frame)
     for detector in detectors:
         cuts += detector.post_process()
-    return sorted(round(c.time_s * distractors.FPS) for c in cuts)
+    return sorted(round(c.time_s * float(rate)) for c in cuts)
 
 
 @pytest.mark.parametrize("kind", ["flash", "lamp_on", "lamp_off", "whip"])
@@ -131,7 +137,7 @@ def test_a_cut_between_two_plain_colour_frames_is_kept(seed):
         np.clip(colour + rng.normal(0, 4, (height, width, 3)), 0, 255).astype(np.uint8)
         for colour in [orange] * 40 + [grey] * 40
     ]
-    assert detected(frames, [HardCutDetector(Fraction(distractors.FPS), 0.6)]) == [40]
+    assert detected(frames, [HardCutDetector(CLIP_RATE, 0.6)]) == [40]
 
 
 def flat_framing(canvas: np.ndarray, centre: tuple[float, float], zoom: float, gain: float, rng):
@@ -163,10 +169,11 @@ HIGH_RATE = Fraction(60000, 1001)
 
 
 def high_rate_clip(seed: int, place: str, moves: list[float], cut_at: int = -1) -> list[np.ndarray]:
-    """A 59.94 fps clip over a greyscale photo, with grain, at the detection size: the camera
-    moves right by ``moves[k]`` of the picture's width into frame k, and each frame is smeared
-    along the step out of it, as a shutter open while the camera swings; at ``cut_at`` the
-    camera jumps a third of the place, unsmeared (a cut to another framing)."""
+    """A 59.94 fps clip over a greyscale place (of ``distractors.PLACES``), with grain, at the
+    detection size: the camera moves right by ``moves[k]`` of the picture's width into frame
+    k, and each frame is smeared along the step out of it, as a shutter open while the camera
+    swings; at ``cut_at`` the camera jumps a third of the place, unsmeared (a cut to another
+    framing)."""
     rng = np.random.default_rng(seed)
     canvas = distractors.make_canvas(rng, greyscale=True, place=place)
     zoom, centre = 0.5, np.array([0.3, 0.5])
@@ -194,7 +201,8 @@ def test_a_whip_pan_at_59_94_fps_makes_no_cut(seed):
     the width a frame), and its frames, smeared along steps of 2%, keep too much detail for a
     smeared run: the code before cut at both ends of the swing. A whip's speed is per second."""
     moves = [0.0] * 40 + [0.06] + [0.02] * 20 + [0.06] + [0.006] + [0.0] * 40
-    assert detected_at(high_rate_clip(seed, "texture", moves), HIGH_RATE) == []
+    frames = high_rate_clip(seed, "texture", moves)
+    assert detected(frames, hard_and_fade(HIGH_RATE), HIGH_RATE) == []
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -202,16 +210,5 @@ def test_a_cut_during_a_pan_at_59_94_fps_is_kept(seed):
     """The control: the same texture filmed panning at 0.6% of the width a frame (0.36 widths
     a second, a fast pan, no whip) and cut to a framing a third of the place away."""
     moves = [0.006] * 81
-    assert detected_at(high_rate_clip(seed, "texture", moves, cut_at=40), HIGH_RATE) == [40]
-
-
-def detected_at(frames: list[np.ndarray], rate: Fraction) -> list[int]:
-    """Frames where the hard-cut and fade detectors cut, the frames shown at ``rate``."""
-    detectors = [HardCutDetector(rate, 0.6), FadeDetector(rate, 0.6)]
-    cuts = []
-    for k, frame in enumerate(frames):
-        for detector in detectors:
-            cuts += detector.process_frame(k / float(rate), frame)
-    for detector in detectors:
-        cuts += detector.post_process()
-    return sorted(round(c.time_s * float(rate)) for c in cuts)
+    frames = high_rate_clip(seed, "texture", moves, cut_at=40)
+    assert detected(frames, hard_and_fade(HIGH_RATE), HIGH_RATE) == [40]
