@@ -123,6 +123,29 @@ def test_a_cut_between_two_framings_of_a_dark_starfield_is_kept_beside_that_lamp
         assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (seed, cuts, clip)
 
 
+@pytest.mark.parametrize("seed", [28, 57])
+def test_a_cut_from_a_photos_sky_down_to_its_lit_base_is_kept(seed):
+    """Second style at 23.976 fps (9039): a cut from the dark sky and nose of the rocket photo
+    down to its floodlit gantry. The lower framing has more contrast, and a strong smooth gain
+    field (1.4-2.1 everywhere) with an offset that takes most of it back maps one onto the
+    other, as if a lamp had been switched on; but the mean level rose much less than that
+    field (1.29-1.39 times), which no light does. The code before took both for lamps."""
+    rng = np.random.default_rng(seed)
+    sky, base = rng.uniform(0.2, 0.35), rng.uniform(0.65, 0.8)
+    zoom = rng.uniform(0.4, 0.6)
+    cuts, clip = cut_frames(
+        "cut",
+        seed,
+        place="rocket",
+        greyscale=False,
+        centre=np.array([rng.uniform(0.4, 0.6), sky]),
+        cut_centre=np.array([rng.uniform(0.4, 0.6), base]),
+        zoom=zoom,
+        cut_zoom=zoom * rng.uniform(0.9, 1.1),
+    )
+    assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (cuts, clip)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_cut_between_two_plain_colour_frames_is_kept(seed):
     """An orange frame cut to a darker grey one, both plain but for grain: a smooth gain

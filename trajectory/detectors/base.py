@@ -681,6 +681,16 @@ def relit(before: np.ndarray, after: np.ndarray, offset: bool = True) -> tuple[f
     return float(low), float(high), left
 
 
+def level_ratio(before: np.ndarray, after: np.ndarray) -> float:
+    """The mean grey level of ``after`` over that of ``before``, over the pixels ``relit`` fits
+    (those not black in both frames); 1.0 where there are none."""
+    x, y = before.mean(axis=2), after.mean(axis=2)
+    lit = (x > BLACK_LEVEL) | (y > BLACK_LEVEL)
+    if not lit.any():
+        return 1.0
+    return float(y[lit].mean()) / max(float(x[lit].mean()), 1e-6)
+
+
 TINT_CHANGE_MAX = 0.25  # ``tint_change`` a light may make where the picture shows nothing else
 CHROMA_CHANGE_MAX = 0.08  # a light keeps colours up to one tint (``chroma_change``): lamps
 # <= 0.04; cuts between two colour gradients >= 0.17, a dissolve's ends from grey into red 0.15-0.26

@@ -85,6 +85,7 @@ from trajectory.detectors.base import (
     fine_detail,
     global_shift,
     half_aligned,
+    level_ratio,
     pattern_correlation,
     pattern_shown,
     relit,
@@ -115,6 +116,8 @@ SHAKE_LEFT = 0.5  # ... and undoing a small camera move leaves at least half of 
 RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half the jump
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
+LEVEL_FOLLOWS_MIN = 0.75  # a light moves the mean level >= this power of its least-changed
+# part's gain (dev lamps >= 0.94 of the way in log; a framing cut fitted as a field of 2: 0.49)
 LAMP_SHAKE_MAX = 1.0  # tiny pixels (1.6% of the width): a handheld camera's shake in one frame
 RELIT_GAIN = 1.1  # a lamp changes some part's exposure between two frames by 10% or more
 RELIT_STILL = 1.03  # ... and no part the other way by more than 3%
@@ -439,6 +442,12 @@ class HardCutDetector(Detector):
         # field below 1 plus an offset that raises the level: no light does that.
         if brighter != lit_up:
             return False
+        # Nor does it lower black while it lights the rest: the level moves at least most of
+        # the way the least-changed part does. Another framing with more contrast fits a strong
+        # field and an offset that takes much of it back (a field of 2 everywhere, the level
+        # up 1.39 times).
+        if not _level_follows(before, after, low if brighter else high, brighter):
+            return False
         # Which picture shows the place is the same, and was not reframed:
         every_part = low >= RELIT_GAIN or high <= 1 / RELIT_GAIN
         if flat:
@@ -551,6 +560,14 @@ def _fine_detail_level(frame: np.ndarray) -> float:
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32)
     fine = grey - cv2.GaussianBlur(grey, (0, 0), BLUR_SIGMA)
     return float(fine[8:-8, 8:-8].std())
+
+
+def _level_follows(before: np.ndarray, after: np.ndarray, weakest: float, brighter: bool) -> bool:
+    """Whether the mean level moved ``LEVEL_FOLLOWS_MIN`` of the way (in log) that the gain
+    ``weakest`` of the least-changed part goes: as a light moves it, all parts multiplied."""
+    moved = float(np.log(max(level_ratio(before, after), 1e-6)))
+    least = LEVEL_FOLLOWS_MIN * float(np.log(max(weakest, 1e-6)))
+    return moved >= least if brighter else moved <= least
 
 
 def _cosine(first: tuple[float, float], second: tuple[float, float]) -> float:
