@@ -24,6 +24,7 @@ import structure_variants  # noqa: E402
 
 from trajectory.detectors.base import pattern_correlation, tiny  # noqa: E402
 from trajectory.detectors.fade import FadeDetector  # noqa: E402
+from trajectory.detectors.gradual import DissolveDetector  # noqa: E402
 from trajectory.detectors.hard import LAMP_PATTERN_SAME_MIN, HardCutDetector  # noqa: E402
 
 SEEDS = range(900, 904)
@@ -144,6 +145,83 @@ def test_a_cut_from_a_photos_sky_down_to_its_lit_base_is_kept(seed):
         cut_zoom=zoom * rng.uniform(0.9, 1.1),
     )
     assert len(cuts) == 1 and abs(cuts[0] - distractors.EVENT_AT) <= 1, (cuts, clip)
+
+
+def spot_lamp_over_a_dim_photo(seed: int) -> list[np.ndarray]:
+    """Second style at 29.97 fps (7357): the greyscale retina photo, dim (35-50% of full, more
+    so away from a spot), the camera panning 0.15-0.3% of the place a frame; from frame 40 a
+    spot lamp lights it over 4-6 frames. Grain 2, at the detection size."""
+    rng = np.random.default_rng(seed)
+    size = distractors.PICTURE
+    grey = cv2.cvtColor(structure_films._place_image("retina", rng), cv2.COLOR_RGB2GRAY)
+    canvas = structure_films._fit(np.dstack([grey] * 3), 2 * size[0], 2 * size[1])
+    zoom = rng.uniform(0.35, 0.5)
+    start = rng.uniform(zoom / 2 + 0.15, 1 - zoom / 2 - 0.15, 2)
+    pan = rng.uniform(0.0015, 0.003) * rng.choice([-1, 1], 2)
+    lamp = {"kind": "lamp", "at": 40, "length": int(rng.integers(4, 7))}
+    lamp["dim"] = float(rng.uniform(0.35, 0.5))
+    lamp["spot"] = [float(rng.uniform(0.2, 0.8)), float(rng.uniform(0.3, 0.7))]
+    lamp["spot_size"] = float(rng.uniform(0.4, 0.6))
+    frames = []
+    for k in range(90):
+        frame, _ = structure_films.camera_view(canvas, start + pan * k, zoom, size)
+        frame = structure_variants._light(frame, {"events": [lamp]}, k).astype(np.float32)
+        frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+        small = cv2.resize(frame, distractors.DETECTION, interpolation=cv2.INTER_AREA)
+        frames.append(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+    return frames
+
+
+@pytest.mark.parametrize("seed", [12, 36])
+def test_a_spot_lamp_rising_over_a_dim_photo_under_a_pan_makes_no_dissolve(seed):
+    """The dissolve detector's last check, that the ends are one place relit, carries the
+    earlier frame along the camera path tracked frame to frame; the growing spot of light is
+    followed as motion too (7357: 100 tiny pixels over the rise, the camera 6), so the ends
+    did not line up and the rise passed for an 8-frame dissolve. Aligned by the fine detail
+    instead, they correlate 0.86. The code before made a dissolve on both seeds."""
+    rate = Fraction(30000, 1001)
+    detectors = [*hard_and_fade(rate), DissolveDetector()]
+    assert detected(spot_lamp_over_a_dim_photo(seed), detectors, rate) == []
+
+
+LETTERBOX_PICTURE = (640, 268)  # a 2.39:1 picture inside a 640x360 frame, bars cropped
+
+
+def cut_into_a_dim_room(seed: int) -> list[np.ndarray]:
+    """Second style at 25 fps (7362): the (motion-blurred) clock photo filmed in one framing,
+    cut at frame 30 to a wider framing of it under a dim light (40-57% of full, a spot lamp
+    not yet switched on), letterboxed, grain 5.4, at the detection size."""
+    rng = np.random.default_rng(seed)
+    spec = structure_variants.variant_spec(7362)
+    place = {"index": 1, "source": "clock", "greyscale": True}
+    canvas = structure_variants._canvas(place, spec, LETTERBOX_PICTURE)
+    dim_room = {"kind": "lamp", "at": 66, "length": 4, "dim": 0.43, "spot": [0.46, 0.78]}
+    dim_room["spot_size"] = 0.41
+    frames = []
+    for k in range(60):
+        if k < 30:  # each shot's own slow pan
+            centre, zoom = np.array([0.773, 0.65]) + np.array([-0.0002, -0.0009]) * (k - 30), 0.385
+        else:
+            centre, zoom = np.array([0.448, 0.576]) + np.array([0.0008, 0.0003]) * (k - 30), 0.553
+        frame, _ = structure_films.camera_view(canvas, centre, zoom, LETTERBOX_PICTURE)
+        if k >= 30:
+            frame = structure_variants._light(frame, {"events": [dim_room]}, k - 30)
+        picture = frame.astype(np.float32) + rng.normal(0, 5.4, frame.shape)
+        small = cv2.resize(
+            np.clip(picture, 0, 255).astype(np.uint8), (256, 107), interpolation=cv2.INTER_AREA
+        )
+        frames.append(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+    return frames
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_cut_into_a_dim_room_with_more_detail_is_kept(seed):
+    """The darker framing fits the brighter one under a smooth field of 0.37-0.69 leaving 0.18
+    of the change, and its mid-scale pattern happens to correlate (0.26), as a lamp switched
+    off would; but it shows more fine detail than the lit frame (2.1 against 1.3), and a light
+    switched off leaves less. The code before took it for a lamp on every seed."""
+    rate = Fraction(25)
+    assert detected(cut_into_a_dim_room(seed), hard_and_fade(rate), rate) == [30]
 
 
 @pytest.mark.parametrize("seed", [0, 1])
