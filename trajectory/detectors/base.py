@@ -336,17 +336,24 @@ def _luma(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_BGR2GRAY)
 
 
-def _alignments(before: np.ndarray, after: np.ndarray):
-    """``before`` brought onto ``after`` by each camera move tried (see below)."""
+def zoom_grid_alignments(before: np.ndarray, after: np.ndarray):
+    """``before`` brought onto ``after`` by each zoom of ``ALIGN_SCALES``, each followed by the
+    shift that phase correlation of the fine detail finds."""
     height, width = after.shape[:2]
-    grey_after = _luma(after)
-    target = _detail_of(grey_after)
+    target = _detail_of(_luma(after))
     taper = cv2.createHanningWindow((width, height), cv2.CV_32F)
     for scale in ALIGN_SCALES:
         zoom = cv2.getRotationMatrix2D((width / 2, height / 2), 0, float(scale))
         zoomed = cv2.warpAffine(before, zoom, (width, height), borderMode=cv2.BORDER_REPLICATE)
         shift, _ = cv2.phaseCorrelate(_detail_of(_luma(zoomed)), target, taper)
         yield moved(zoomed, shift)
+
+
+def camera_alignments(before: np.ndarray, after: np.ndarray):
+    """``before`` brought onto ``after`` by each camera move tried (see below)."""
+    yield from zoom_grid_alignments(before, after)
+    height, width = after.shape[:2]
+    grey_after = _luma(after)
     grey_before = _luma(before)
     warp = np.eye(2, 3, dtype=np.float32)  # after(x) ~ before(warp(x))
     try:
@@ -379,7 +386,7 @@ def aligned_detail_agreement(before: np.ndarray, after: np.ndarray, level: float
     """
     reference = detail_blocks(after)
     best = blocks_agreement(detail_blocks(before), reference, level)
-    for aligned in _alignments(before, after):
+    for aligned in camera_alignments(before, after):
         agreement = blocks_agreement(detail_blocks(aligned), reference, level)
         if agreement is not None and (best is None or agreement > best):
             best = agreement
