@@ -186,11 +186,17 @@ def render(clip: dict) -> list[np.ndarray]:
         picture = light(clip, frame.astype(np.float32), k)
         channels = 3 if clip["colour_grain"] else 1
         picture = picture + rng.normal(0, clip["grain"], (*picture.shape[:2], channels))
-        small = cv2.resize(
-            np.clip(picture, 0, 255).astype(np.uint8), DETECTION, interpolation=cv2.INTER_AREA
-        )
-        frames.append(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        frames.append(detection_frame(picture))
     return frames
+
+
+def detection_frame(picture: np.ndarray, size: tuple[int, int] = DETECTION) -> np.ndarray:
+    """An RGB picture (any dtype, clipped to 0-255) shrunk to ``size`` by area averaging, as
+    the decoder shrinks frames for detection, in the detectors' BGR uint8."""
+    small = cv2.resize(
+        np.clip(picture, 0, 255).astype(np.uint8), size, interpolation=cv2.INTER_AREA
+    )
+    return cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
 
 
 def detect(frames: list[np.ndarray]) -> list[tuple[int, str]]:

@@ -166,9 +166,7 @@ def spot_lamp_over_a_dim_photo(seed: int) -> list[np.ndarray]:
     for k in range(90):
         frame, _ = structure_films.camera_view(canvas, start + pan * k, zoom, size)
         frame = structure_variants._light(frame, {"events": [lamp]}, k).astype(np.float32)
-        frame = np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
-        small = cv2.resize(frame, distractors.DETECTION, interpolation=cv2.INTER_AREA)
-        frames.append(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        frames.append(distractors.detection_frame(frame + rng.normal(0, 2, frame.shape)))
     return frames
 
 
@@ -207,10 +205,7 @@ def cut_into_a_dim_room(seed: int) -> list[np.ndarray]:
         if k >= 30:
             frame = structure_variants._light(frame, {"events": [dim_room]}, k - 30)
         picture = frame.astype(np.float32) + rng.normal(0, 5.4, frame.shape)
-        small = cv2.resize(
-            np.clip(picture, 0, 255).astype(np.uint8), (256, 107), interpolation=cv2.INTER_AREA
-        )
-        frames.append(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        frames.append(distractors.detection_frame(picture, (256, 107)))
     return frames
 
 
@@ -285,12 +280,7 @@ def high_rate_clip(seed: int, place: str, moves: list[float], cut_at: int = -1) 
         smear = moves[k + 1] if k + 1 < len(moves) else 0.0
         frame = structure_films.motion_blur(frame, np.array([smear * distractors.PICTURE[0], 0.0]))
         picture = frame.astype(np.float32) + rng.normal(0, 3, frame.shape[:2])[..., None]
-        small = cv2.resize(
-            np.clip(picture, 0, 255).astype(np.uint8),
-            distractors.DETECTION,
-            interpolation=cv2.INTER_AREA,
-        )
-        frames.append(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        frames.append(distractors.detection_frame(picture))
     return frames
 
 

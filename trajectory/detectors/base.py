@@ -671,13 +671,10 @@ def relit(before: np.ndarray, after: np.ndarray, offset: bool = True) -> tuple[f
     two at random (fields of 4, or below 0, at lamps that doubled the light): a light only
     multiplies.
     """
-    x, y = before.mean(axis=2), after.mean(axis=2)
-    field = _gain_field_design(*x.shape)
-    x, y = x.ravel(), y.ravel()
-    lit = (x > BLACK_LEVEL) | (y > BLACK_LEVEL)
+    x, y, lit = _lit_greys(before, after)
     if lit.sum() < 16:
         return 1.0, 1.0, 1.0
-    x, y, field = x[lit], y[lit], field[lit]
+    x, y, field = x[lit], y[lit], _gain_field_design(*before.shape[:2])[lit]
     design = field * x[:, None]
     if offset:
         design = np.concatenate([design, np.ones((len(x), 1), np.float32)], axis=1)
@@ -688,11 +685,16 @@ def relit(before: np.ndarray, after: np.ndarray, offset: bool = True) -> tuple[f
     return float(low), float(high), left
 
 
+def _lit_greys(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The two frames' grey levels, flattened, and which pixels are not black in both (bars)."""
+    x, y = before.mean(axis=2).ravel(), after.mean(axis=2).ravel()
+    return x, y, (x > BLACK_LEVEL) | (y > BLACK_LEVEL)
+
+
 def level_ratio(before: np.ndarray, after: np.ndarray) -> float:
     """The mean grey level of ``after`` over that of ``before``, over the pixels ``relit`` fits
     (those not black in both frames); 1.0 where there are none."""
-    x, y = before.mean(axis=2), after.mean(axis=2)
-    lit = (x > BLACK_LEVEL) | (y > BLACK_LEVEL)
+    x, y, lit = _lit_greys(before, after)
     if not lit.any():
         return 1.0
     return float(y[lit].mean()) / max(float(x[lit].mean()), 1e-6)

@@ -117,7 +117,7 @@ RETURN_SHARE = 0.5  # picture "came back": a before/after pair closer than half 
 LAMP_GAIN = (1.25, 4.0)  # a lamp switched on brightens the same picture by this factor
 LAMP_RESIDUAL = 0.3  # ... and that gain explains all but 30% of the change
 LEVEL_FOLLOWS_MIN = 0.75  # a light moves the mean level >= this power of its least-changed
-# part's gain (dev lamps >= 0.94 of the way in log; a framing cut fitted as a field of 2: 0.49)
+# part's gain (distractor lamps >= 0.86 of the way in log; 9039's framing cut, a field of 2: 0.53)
 LAMP_SHAKE_MAX = 1.0  # tiny pixels (1.6% of the width): a handheld camera's shake in one frame
 RELIT_GAIN = 1.1  # a lamp changes some part's exposure between two frames by 10% or more
 RELIT_STILL = 1.03  # ... and no part the other way by more than 3%
@@ -470,14 +470,13 @@ class HardCutDetector(Detector):
             return False
         # No light makes detail that was not there: a cut from a smooth place (a sky, a colour
         # gradient) to a darker detailed one fits a smooth field of one sign, the fine detail
-        # grows far beyond the field's gain.
+        # grows far beyond the field's gain. And one switched off leaves less of it, never
+        # more, its grain staying as it was: a cut to a darker framing of a place with more
+        # detail (a clock's face) fits a field of one sign as well (lamps off: detail above
+        # grain <= 0.65 of the earlier; 7362's cut 1.18).
+        growth_max = DETAIL_GROWTH_MAX * high if brighter else min(DETAIL_GROWTH_MAX * high, 1.0)
         detail_before, detail_after = fine_detail(before).std(), fine_detail(after).std()
-        if detail_after - DETAIL_NOISE > DETAIL_GROWTH_MAX * high * detail_before:
-            return False
-        # And one switched off leaves less of it, never more: its grain stays as it was. A cut
-        # to a darker framing of a place with more detail (a clock's face) fits a field of one
-        # sign as well (lamps off: detail above grain <= 0.65 of the earlier; 7362's cut 1.18).
-        if not brighter and detail_after - DETAIL_NOISE > detail_before:
+        if detail_after - DETAIL_NOISE > growth_max * detail_before:
             return False
         # Nor does it recolour the picture part by part: a cut between two smooth colour places
         # (two skies, two gradients) fits a smooth field of one sign just as well.
