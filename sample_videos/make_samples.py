@@ -3,6 +3,7 @@
 Run from the repository root:
 
     python sample_videos/make_samples.py
+    python sample_videos/make_samples.py --sidecars-only   # truth only, videos kept
 
 Every video is a slideshow of public-domain / CC0 photos that scikit-image ships in its wheel
 (``skimage.data``). One photo is one *scene*; each scene is 2-4 *shots*, and a shot is a slow,
@@ -18,6 +19,7 @@ the presentation times read back from the file.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from dataclasses import dataclass, field
@@ -47,8 +49,9 @@ FADE_DEFINITION = (
     "to 0 (its last frame is fully black, RGB 0), then round(0.25 s * fps) more fully black "
     "frames, then a fade-in of round(0.5 s * fps) frames with gains k/n for k = 1..n (its first "
     "frame is already the new shot, dimmed; its last frame is at full brightness). The cut of a "
-    "fade is the first frame of the fade-in, i.e. the first frame after the last fully black "
-    "frame; the fade-out and the black frames belong to the outgoing shot. "
+    "fade is its darkest moment, the middle of its fully black frames (the earlier of the two "
+    "middle ones when they are even in number): the fade-out and the black frames before the "
+    "cut belong to the outgoing shot, the rest of the black and the fade-in to the incoming one. "
     "fade_out_start_frame is the first dimmed frame of the outgoing shot, black_frames the "
     "[first, last] fully black frames, fade_in_end_frame the first frame back at full brightness."
 )
@@ -264,7 +267,9 @@ def plan(video: Video):
     Returns (shots, fade_n, hold_n): one dict per shot with its scene, frame count `n`,
     `start_frame`, whether it fades in or out, and, for a shot entered by a fade, the fade's frame
     numbers. A fade adds its black hold to the end of the outgoing shot (whose last frames fade
-    out) and overlays its fade-in on the start of the incoming shot.
+    out) and overlays its fade-in on the start of the incoming shot. `start_frame` and `n` lay
+    out the rendering; `cut_frame` is where the truth puts the shot's cut (for a fade, the
+    middle of its black: FADE_DEFINITION).
     """
     fade_n = frame_count(FADE_S, video.fps)
     hold_n = frame_count(BLACK_HOLD_S, video.fps)
@@ -286,14 +291,16 @@ def plan(video: Video):
             )
     start = 0
     for s in shots:
-        s["start_frame"] = start
+        s["start_frame"] = s["cut_frame"] = start
         start += s["n"]
         if s["fade_in"]:
-            cut = s["start_frame"]
+            fade_in = s["start_frame"]
+            black = [fade_in - hold_n - 1, fade_in - 1]
+            s["cut_frame"] = (black[0] + black[1]) // 2
             s["fade"] = {
-                "fade_out_start_frame": cut - hold_n - fade_n,
-                "black_frames": [cut - hold_n - 1, cut - 1],
-                "fade_in_end_frame": cut + fade_n - 1,
+                "fade_out_start_frame": fade_in - hold_n - fade_n,
+                "black_frames": black,
+                "fade_in_end_frame": fade_in + fade_n - 1,
             }
     return shots, fade_n, hold_n
 
@@ -358,12 +365,13 @@ def truth(video: Video, path: Path, shots, times: list[Fraction]) -> dict:
     duration = times[-1] + period
     shot_rows, cut_rows = [], []
     for i, s in enumerate(shots):
-        start = times[s["start_frame"]]
-        end = times[shots[i + 1]["start_frame"]] if i + 1 < len(shots) else duration
+        start = times[s["cut_frame"]]
+        end_frame = shots[i + 1]["cut_frame"] if i + 1 < len(shots) else len(times)
+        end = times[end_frame] if end_frame < len(times) else duration
         row = {
             "index": i,
-            "start_frame": s["start_frame"],
-            "end_frame": s["start_frame"] + s["n"],
+            "start_frame": s["cut_frame"],
+            "end_frame": end_frame,
             "start_s": seconds(start),
             "end_s": seconds(end),
             "scene": s["scene"],
@@ -374,7 +382,7 @@ def truth(video: Video, path: Path, shots, times: list[Fraction]) -> dict:
         shot_rows.append(row)
         if i > 0:
             cut = {
-                "frame": s["start_frame"],
+                "frame": s["cut_frame"],
                 "time_s": seconds(start),
                 "kind": "fade" if s["fade_in"] else "hard",
                 "between_scenes": s["scene"] != shots[i - 1]["scene"],
@@ -433,16 +441,23 @@ def check(video: Video, shots, n_written: int, width: int, height: int, times: l
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sidecars-only",
+        action="store_true",
+        help="rewrite the truth sidecars from the videos already here, without encoding",
+    )
+    args = parser.parse_args()
     total = 0
     for video in VIDEOS:
         path = OUT_DIR / f"{video.name}.mp4"
         # Encode and check under a temporary name, then rename: a reader (a running test)
         # never sees a half-written video.
-        partial = path.with_name(f".{path.stem}.partial.mp4")
+        partial = path if args.sidecars_only else path.with_name(f".{path.stem}.partial.mp4")
         shots, fade_n, hold_n = plan(video)
-        n = encode(video, partial, shots, fade_n, hold_n)
+        n = None if args.sidecars_only else encode(video, partial, shots, fade_n, hold_n)
         width, height, times = read_back(partial)
-        check(video, shots, n, width, height, times)
+        check(video, shots, len(times) if n is None else n, width, height, times)
         sidecar = truth(video, path, shots, times)
         sidecar_path = OUT_DIR / f"{video.name}.truth.json"
         partial_sidecar = sidecar_path.with_name(f".{sidecar_path.name}.partial")
@@ -452,7 +467,7 @@ def main() -> None:
         size = path.stat().st_size
         total += size
         print(
-            f"{path.name}: {n} frames, {sidecar['duration_s']} s, {len(shots)} shots, "
+            f"{path.name}: {len(times)} frames, {sidecar['duration_s']} s, {len(shots)} shots, "
             f"{len(video.scenes)} scenes, {size / 1e6:.2f} MB"
         )
     print(f"total {total / 1e6:.2f} MB")

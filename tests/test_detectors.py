@@ -257,9 +257,10 @@ def test_fade_through_black_is_one_fade_cut_not_a_dissolve():
     assert [(abs(round(c.time_s * FPS) - 60) <= 1, c.kind) for c in shots.cuts] == [(True, "fade")]
 
 
-def test_fade_cut_knows_where_its_dark_frames_began():
-    """The fade is cut where the picture rises out of the black; its ``start_s`` is the first
-    frame under the black level (12 levels), where the fade-out went dark."""
+def test_fade_cut_knows_its_span():
+    """The fade is cut at its darkest frame (59: the fade-out's last, gain 0; the fade-in's
+    first is already lit); its ``start_s`` is the first frame under the black level (12
+    levels), where the fade-out went dark, and its ``end_s`` where the picture rose out of it."""
     a, b = pan(texture(919), 60), pan(texture(920), 60)
     out = [cv2.convertScaleAbs(f, alpha=1 - (k + 1) / 12) for k, f in enumerate(a[48:])]
     into = [cv2.convertScaleAbs(f, alpha=(k + 1) / 13) for k, f in enumerate(b[:12])]
@@ -270,33 +271,51 @@ def test_fade_cut_knows_where_its_dark_frames_began():
     for k, frame in enumerate(frames):
         cuts += detector.process_frame(k / FPS, frame)
     cuts += detector.post_process()
-    assert len(cuts) == 1 and abs(round(cuts[0].time_s * FPS) - 60) <= 1
+    assert len(cuts) == 1 and round(cuts[0].time_s * FPS) == 59
     assert round(cuts[0].start_s * FPS) == dark[0]
+    assert round(cuts[0].end_s * FPS) == dark[-1] + 1
 
 
-def test_a_dissolve_found_in_a_fade_out_belongs_to_the_fade_and_a_cut_to_black_does_not():
+def test_a_fade_that_creeps_into_its_black_is_cut_at_its_darkest():
+    """A fade-out that creeps down a level a frame (as PySceneDetect's fades.mp4 does through
+    2, 1, 0 levels) has for its black the darkest frames (two at 0, and the 1 before them), not
+    every frame within a level of the one before it; the fade-in rises at once."""
+    levels = [90, 75, 59, 44, 30, 18, 10, 5, 4, 3, 2, 1, 0, 0, 8, 16, 30, 44, 59, 75, 90]
+    frames = [np.full((144, 256, 3), level, np.uint8) for level in [90] * 30 + levels + [90] * 30]
+    first_zero = 30 + levels.index(0)
+    assert run(FadeDetector(Fraction(FPS), 0.6), frames) == [first_zero]
+
+
+def test_a_dissolve_found_in_a_fade_out_belongs_to_the_fade():
     """A fade-out to near black can pass as a dissolve into a dark picture (second-style film
-    7207: 9 frames, 0.36 s, before the fade's dark frames and 0.68 s before its cut): it is
-    measured to the fade's dark frames, not its cut. A hard cut at the first dark frame keeps
-    its own time (a cut to black, then a fade-in, as in PySceneDetect's testvideo.mp4)."""
-    fade = Cut(16.84, "fade", start_s=16.52)
+    7207: 9 frames, 0.36 s, before the fade's dark frames): it is measured to the fade's span,
+    its dark frames up to where the picture rose, not to its cut."""
+    fade = Cut(16.68, "fade", start_s=16.52, end_s=16.84)
     assert _apart_s(Cut(16.16, "dissolve"), fade) == pytest.approx(0.36)
     assert _apart_s(fade, Cut(16.7, "dissolve")) == 0.0
-    assert _apart_s(Cut(16.16, "hard"), fade) == pytest.approx(0.68)
-    assert _apart_s(Cut(16.52, "hard"), fade) == pytest.approx(0.32)
     assert _apart_s(Cut(17.5, "dissolve"), fade) == pytest.approx(0.66)
+    assert _apart_s(Cut(16.16, "hard"), fade) == pytest.approx(0.52)  # to the cut
+
+
+def test_a_cut_to_black_before_a_fade_in_keeps_its_own_time():
+    """A fade-in after a cut to black is cut where its picture rises (its black had no
+    fade-out): the hard cut at the first dark frame is that far away, a transition of its own
+    (as in PySceneDetect's testvideo.mp4: 6.006 and 7.207 s)."""
+    fade_in = Cut(16.84, "fade", start_s=16.52, end_s=16.84)
+    assert _apart_s(Cut(16.52, "hard"), fade_in) == pytest.approx(0.32)
+    assert _apart_s(Cut(16.86, "hard"), fade_in) == pytest.approx(0.02)  # its rise, seen again
 
 
 def test_a_hard_cut_between_a_fade_outs_dark_frames_belongs_to_the_fade():
     """64 s film 8091: the fade-out's last step, from 10.9 levels into black, read as a hard
-    cut 0.64 s before the fade's cut (the fade-in rose slowly into a dim picture). A cut after
+    cut 0.64 s before the fade's rise (the fade-in rose slowly into a dim picture). A cut after
     the fade's first dark frame is measured to that frame; a long dark run (a night scene under
-    the black level) keeps a cut far into it."""
-    fade = Cut(47.32, "fade", start_s=46.64)
+    the black level) keeps a cut far into it, away from the fade's black."""
+    fade = Cut(47.0, "fade", start_s=46.64, end_s=47.32)
     assert _apart_s(Cut(46.68, "hard"), fade) == pytest.approx(0.04)
     assert _apart_s(fade, Cut(46.68, "hard")) == pytest.approx(0.04)
-    long_dark = Cut(50.0, "fade", start_s=46.0)
-    assert _apart_s(Cut(48.0, "hard"), long_dark) == pytest.approx(2.0)
+    long_dark = Cut(49.5, "fade", start_s=46.0, end_s=50.0)
+    assert _apart_s(Cut(48.0, "hard"), long_dark) == pytest.approx(1.5)
 
 
 def test_lamp_switched_on_in_a_near_black_room_makes_no_fade():
@@ -330,15 +349,16 @@ def fade_into_a_dim_room(seed: int, lamp_at: int | None) -> list:
 
 
 @pytest.mark.parametrize("lamp_at", [None, 160])
-def test_fade_into_a_dim_room_is_cut_where_it_leaves_the_black(lamp_at):
+def test_fade_into_a_dim_room_is_cut_in_its_black(lamp_at):
     frames = fade_into_a_dim_room(925, lamp_at)
     assert float(np.mean(frames[90:150])) < 12  # never rises through ThresholdDetector's level
     shots = ShotDetector(FPS)
     for k, frame in enumerate(frames):
         shots.process(k / FPS, frame)
     shots.finish()
-    # The fade-in spans frames 66-77; the lamp (160) is no second cut.
-    assert [(66 <= round(c.time_s * FPS) <= 78, c.kind) for c in shots.cuts] == [(True, "fade")]
+    # Cut at the middle of the black (frames 59-65: the fade-out's last, gain 0, and 6 held);
+    # the fade-in spans frames 66-77; the lamp (160) is no second cut.
+    assert [(abs(round(c.time_s * FPS) - 62) <= 1, c.kind) for c in shots.cuts] == [(True, "fade")]
 
 
 def test_shot_detector_prefers_the_dissolve_to_a_hard_cut_of_the_same_transition():

@@ -74,4 +74,7 @@ def test_fade_through_black_is_one_fade_cut(tmp_path):
     starts = write_video(path, shots, fps=25)
     result = trajectory.analyze(path)
     assert result.shots["transition"].to_list() == ["start", "fade"]
-    assert abs(result.shots["start_s"].iloc[1] - starts[3] / 25) <= 1 / 25 + 1e-9
+    # Cut at the fade's darkest: the middle of its black frames (the fade-out's last frame,
+    # gain 0, and the 6 held), each side keeping its own dimmed frames.
+    black = (starts[2] - 1, starts[3] - 1)
+    assert abs(result.shots["start_s"].iloc[1] - sum(black) / 2 / 25) <= 0.5 / 25 + 1e-9

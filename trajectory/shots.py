@@ -114,8 +114,10 @@ class ShotDetector:
         i = bisect.bisect_left(self._times, cut.time_s)
         candidates = [j for j in (i - 1, i) if 0 <= j < len(self._times)]
         nearest = min(candidates, key=lambda j: abs(self._times[j] - cut.time_s))
-        start_s = None if cut.start_s is None else min(cut.start_s, self._times[nearest])
-        return Cut(self._times[nearest], cut.kind, start_s)
+        time_s = self._times[nearest]
+        start_s = None if cut.start_s is None else min(cut.start_s, time_s)
+        end_s = None if cut.end_s is None else max(cut.end_s, time_s)
+        return Cut(time_s, cut.kind, start_s, end_s)
 
     def _accept(self, found: list[Cut]) -> list[Cut]:
         """Keeps cuts that are after the first frame and not within min_shot_s of a known cut
@@ -143,17 +145,23 @@ class ShotDetector:
 
 
 def _apart_s(first: Cut, second: Cut) -> float:
-    """Seconds between two cuts, where a fade's cut says where its dark frames began
-    (``start_s``): a dissolve is measured to those frames, since a fade-out to near black can
-    read as a dissolve into a dark picture; a hard cut after the first of them (a step between
-    dark frames, such as the last one into black) to where they began. A hard cut at the first
-    dark frame, a cut to black before a fade-in, is a transition of its own."""
+    """Seconds between two cuts, where a fade's cut says where its dark frames began and where
+    the picture rose out of them (``start_s``, ``end_s``): its span.
+
+    A dissolve is measured to the span, since a fade-out to near black can read as a dissolve
+    into a dark picture. A hard cut is measured to the fade's cut, to where its picture rose (the
+    step of a fade-in), and, after the first dark frame (a step between dark frames, such as the
+    last one into black), to where they began. A hard cut at the first dark frame, a cut to
+    black before a fade-in, is a transition of its own: the fade detector cuts such a fade
+    where its picture rose, so the two are the black's length apart."""
     apart = abs(first.time_s - second.time_s)
     for fade, other in ((first, second), (second, first)):
-        if fade.start_s is None:
+        if fade.start_s is None or fade.end_s is None:
             continue
         if other.kind == "dissolve":
-            apart = min(apart, max(fade.start_s - other.time_s, other.time_s - fade.time_s, 0.0))
-        elif fade.start_s < other.time_s <= fade.time_s:
+            apart = min(apart, max(fade.start_s - other.time_s, other.time_s - fade.end_s, 0.0))
+            continue
+        apart = min(apart, abs(other.time_s - fade.end_s))
+        if fade.start_s < other.time_s <= fade.end_s:
             apart = min(apart, other.time_s - fade.start_s)
     return apart

@@ -23,15 +23,16 @@ _TIME_BASE = Fraction(1, 1_000_000)  # PySceneDetect detectors get microsecond t
 class Cut:
     """A shot boundary: the first frame of the new shot is presented at ``time_s``.
 
-    ``kind`` is "hard", "dissolve" (cut at the dissolve's middle frame) or "fade" (cut where
-    the picture rises out of the black). ``start_s``, where known, is where the transition's
-    frames begin before the cut (a fade's first dark frame): other detectors' cuts there
-    belong to it.
+    ``kind`` is "hard", "dissolve" (cut at the dissolve's middle frame) or "fade" (cut at the
+    middle of its black). ``start_s`` and ``end_s``, where known, are where the transition's
+    frames begin and end (a fade's first dark frame, and the frame where the picture rose out
+    of the dark): other detectors' cuts there belong to it.
     """
 
     time_s: float
     kind: str
     start_s: float | None = None
+    end_s: float | None = None
 
 
 class Detector(ABC):

@@ -1,6 +1,9 @@
 """Fades through black: PySceneDetect's ``ThresholdDetector`` fed our frames, each fade checked.
 
-The cut is placed where the fade-in rises out of the black (``fade_bias=1.0``). A fade passes
+The cut is placed at the fade's darkest moment: the middle of the run's frames within
+``PLATEAU_LEVELS`` of its darkest level (the black between fade-out and fade-in), so each side
+keeps its own dimmed frames. The cut also carries the run's first dark frame (``start_s``) and
+where the picture rose out of it (``end_s``, PySceneDetect's ``fade_bias=1.0`` cut). A fade passes
 through black: the darkest frame of the run of dark frames holds no picture (its median grey
 level is under ``BAR_LEVEL``, where black decodes; a title or logo on the black does not count).
 A dim shot that a lamp lights up is under ``ThresholdDetector``'s level too,
@@ -18,6 +21,8 @@ brightening, not another fade.
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from fractions import Fraction
 
 import numpy as np
@@ -39,6 +44,9 @@ KEPT_FRAMES = 8  # tiny frames held to find the one at a reported cut (the detec
 DIM_RISE = 3.0  # mean levels over the black that make a dim picture (black ~1, a night room 6-10)
 DIM_STEADY = 0.3  # mean levels a held dim picture moves per frame at most (grain ~0.05)
 DIM_HOLD_S = 0.5  # how long it holds before the fade into it is cut
+PLATEAU_LEVELS = 1.0  # mean levels over the run's darkest that still count as its black (black
+# frames decode within ~0.3 of each other; a fade-in's first frame rises 2-8 levels, a dark
+# starfield's ~0.2-0.5)
 
 
 class FadeDetector(Detector):
@@ -60,6 +68,7 @@ class FadeDetector(Detector):
         self._darkest_level = 0.0  # ... and its mean level
         self._last_dark: np.ndarray | None = None  # ... of the last dark run that ended
         self._dark_start_s: float | None = None  # first frame of the current (or last) dark run
+        self._black = _Black()  # ... its latest black
         self._dim = _DimFadeIn(hold_frames=max(2, round(DIM_HOLD_S * float(rate))))
         self.latency_frames = self._dim.hold_frames + 2
 
@@ -70,13 +79,13 @@ class FadeDetector(Detector):
             return [Cut(tc.seconds, "fade") for tc in found]
         self._follow_dark_run(time_s, frame)
         cuts = [
-            Cut(tc.seconds, "fade", self._dark_start_s)
+            self._fade(tc.seconds)
             for tc in found
             if self._dim.cut_s is None and self._passes_black(tc.seconds)
         ]
         dim_cut = self._dim.follow(time_s, self._frames[self._frames.count - 1])
         if dim_cut is not None:
-            cuts.append(Cut(dim_cut, "fade", self._dark_start_s))
+            cuts.append(self._fade(dim_cut))
         return cuts
 
     def post_process(self) -> list[Cut]:
@@ -85,11 +94,20 @@ class FadeDetector(Detector):
         found = self._detector.post_process(self._last)
         if self._checked and self._dim.cut_s is not None:
             return []  # the fade was cut where its dim picture left the black
-        return [
-            Cut(tc.seconds, "fade", self._dark_start_s)
-            for tc in found
-            if self._passes_black(tc.seconds)
-        ]
+        return [self._fade(tc.seconds) for tc in found if self._passes_black(tc.seconds)]
+
+    def _fade(self, risen_s: float) -> Cut:
+        """The fade whose picture rose out of the dark run at ``risen_s``, cut at its darkest.
+
+        A run that is black from its first frame had no fade-out (a cut to black, or the film's
+        start): that fade is only a fade-in, cut where its picture rose, the black belonging to
+        what came before (as PySceneDetect's ``testvideo.mp4``: a cut to black at 6.006 s, a
+        fade-in at 7.207 s).
+        """
+        black = self._black.span_s(before_s=risen_s)
+        if black is None or black[0] == self._dark_start_s:
+            return Cut(risen_s, "fade", self._dark_start_s, risen_s)
+        return Cut((black[0] + black[1]) / 2, "fade", self._dark_start_s, risen_s)
 
     def _follow_dark_run(self, time_s: float, frame: np.ndarray) -> None:
         """Keeps the tiny copy of the darkest frame of the current (or last) run of dark frames,
@@ -99,7 +117,8 @@ class FadeDetector(Detector):
         level = newest.mean()
         if level < DARK_LEVEL:
             if self._darkest is None:
-                self._dark_start_s = time_s
+                self._dark_start_s, self._black = time_s, _Black()
+            self._black.follow(time_s, float(level))
             if self._darkest is None or level < self._darkest_level:
                 self._darkest, self._darkest_level = newest, level
         elif self._darkest is not None:
@@ -122,6 +141,42 @@ class FadeDetector(Detector):
         if not frames.has(at_cut - 1):
             return True
         return explained_share(frames[at_cut - 1], frames[at_cut]) < SAME_PICTURE_R2
+
+
+class _Black:
+    """The black of a dark run: an unbroken stretch of frames within ``PLATEAU_LEVELS`` of its
+    darkest level, from the first such frame to the last.
+
+    A darker frame drops the frames before it that are no longer within reach (a slow fade-out
+    creeps down to its black); a frame above reach ends the stretch, and the next one at the
+    black starts another (a picture rose out of the black and went back: a second fade in the
+    same dark run). Holds a (time, level) pair per frame of the stretch.
+    """
+
+    def __init__(self) -> None:
+        self._frames: deque[tuple[float, float]] = deque()
+        self._level = math.inf  # the stretch's darkest
+        self._open = False
+
+    def follow(self, time_s: float, level: float) -> None:
+        if self._frames and level > self._level + PLATEAU_LEVELS:
+            self._open = False
+            return
+        if not self._open:
+            self._frames.clear()
+            self._level, self._open = level, True
+        self._frames.append((time_s, level))
+        if level < self._level:
+            self._level = level
+            while self._frames[0][1] > level + PLATEAU_LEVELS:
+                self._frames.popleft()
+
+    def span_s(self, before_s: float) -> tuple[float, float] | None:
+        """(first, last) frame time of the stretch, among frames before ``before_s``."""
+        if not self._frames or self._frames[0][0] >= before_s:
+            return None
+        last = next(t for t, _ in reversed(self._frames) if t < before_s)
+        return self._frames[0][0], last
 
 
 class _DimFadeIn:
