@@ -47,12 +47,16 @@ def dissolve(a: list, b: list) -> list:
     return [cv2.addWeighted(x, 1 - w, y, w, 0) for x, y, w in zip(a, b, weights)]
 
 
-def run(detector, frames: list) -> list:
+def found_cuts(detector, frames: list) -> list[Cut]:
     cuts = []
     for k, frame in enumerate(frames):
         cuts += detector.process_frame(k / FPS, frame)
-    cuts += detector.post_process()
-    return [round(c.time_s * FPS) for c in cuts]
+    return cuts + detector.post_process()
+
+
+def run(detector, frames: list) -> list:
+    """The frame numbers of the cuts ``detector`` finds in ``frames``."""
+    return [round(c.time_s * FPS) for c in found_cuts(detector, frames)]
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,15 @@ def test_dissolve_is_found_at_its_middle(case):
         + incoming[case.length :]
     )
     middle = before + case.length // 2
-    cuts = run(DissolveDetector(), frames)
+    found = found_cuts(DissolveDetector(), frames)
+    cuts = [round(c.time_s * FPS) for c in found]
     assert len(cuts) == 1 and abs(cuts[0] - middle) <= max(2, case.length // 8), cuts
+    # Its span covers the mixed frames (left out of the shots' signatures), and the windows
+    # that passed reach only a little past them.
+    first, last = round(found[0].start_s * FPS), round(found[0].end_s * FPS)
+    reach = case.length // 4 + 4
+    assert before - reach <= first <= before, (first, last)
+    assert before + case.length - 1 <= last <= before + case.length - 1 + reach, (first, last)
 
 
 def test_steady_pan_and_a_lamp_make_no_dissolve():
@@ -295,6 +306,10 @@ def test_a_dissolve_found_in_a_fade_out_belongs_to_the_fade():
     assert _apart_s(fade, Cut(16.7, "dissolve")) == 0.0
     assert _apart_s(Cut(17.5, "dissolve"), fade) == pytest.approx(0.66)
     assert _apart_s(Cut(16.16, "hard"), fade) == pytest.approx(0.52)  # to the cut
+    # A dissolve's span is only where its frames mix: other cuts are measured to its cut.
+    mixture = Cut(16.68, "dissolve", start_s=16.4, end_s=17.0)
+    assert _apart_s(Cut(16.16, "dissolve"), mixture) == pytest.approx(0.52)
+    assert _apart_s(mixture, Cut(16.9, "hard")) == pytest.approx(0.22)
 
 
 def test_a_cut_to_black_before_a_fade_in_keeps_its_own_time():

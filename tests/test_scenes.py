@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from conftest import SAMPLES
@@ -181,6 +182,34 @@ def test_a_fades_black_frame_does_not_set_its_shot_apart():
     assert np.allclose(signatures.visual[0], signatures.visual[1])  # shot 1 ends in a fade
     alone = shot_signatures(frames[2:], None, np.array([0]), 1)  # a black shot stays black
     assert np.allclose(alone.visual[0], frames[2])
+
+
+def test_frames_inside_a_dissolve_do_not_set_their_shot_apart():
+    """A sample inside a dissolve into a greyscale scene is half the colourful scene before:
+    left out, the incoming shot's signature is its own place's; a shot with nothing else keeps
+    it. The span comes from the cut (``Cut.start_s``..``Cut.end_s``), its ends excluded."""
+    from trajectory.assemble import in_transition
+    from trajectory.detectors.base import Cut
+    from trajectory.signatures import frame_signature, shot_signatures
+
+    colourful = np.zeros((72, 128, 3), np.uint8)
+    colourful[:, :64] = (40, 120, 200)
+    colourful[:, 64:] = (200, 180, 60)
+    grey = np.full_like(colourful, 90)
+    grey[20:50, 30:90] = 160
+    mixed = cv2.addWeighted(colourful, 0.5, grey, 0.5, 0)
+    frames = np.stack([frame_signature(f) for f in (colourful, mixed, grey, grey)])
+    times = np.array([0.0, 2.0, 3.0, 4.0])
+    cuts = [Cut(2.0, "dissolve", 1.5, 2.5), Cut(3.0, "hard")]
+    inside = in_transition(times, cuts)
+    assert inside.tolist() == [False, True, False, False]
+    assert not in_transition(times, [Cut(2.0, "dissolve", 2.0, 3.0)]).any()  # ends are clean
+    signatures = shot_signatures(frames, None, np.array([0, 1, 1, 2]), 3, inside)
+    assert np.allclose(signatures.visual[1], signatures.visual[2])
+    counted_in = shot_signatures(frames, None, np.array([0, 1, 1, 2]), 3)
+    assert not np.allclose(counted_in.visual[1], signatures.visual[2])
+    alone = shot_signatures(frames[:2], None, np.array([0, 1]), 2, inside[:2])
+    assert np.allclose(alone.visual[1], frames[1])  # nothing else: the mixture is all it has
 
 
 def _striped(colour: tuple[int, int, int], stripes: int) -> np.ndarray:

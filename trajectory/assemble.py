@@ -49,6 +49,7 @@ def assemble(
         _deep_rows(samples, deep),
         shot_of,
         len(shots),
+        in_transition(times, scan.cuts),
     )
     params = scene_params or SceneParams()
     shots["scene"] = group_scenes(
@@ -93,6 +94,16 @@ def assemble(
         shot_signatures=signatures,
         shot_detection=scan.shot_detection,
     )
+
+
+def in_transition(times: np.ndarray, cuts) -> np.ndarray:
+    """(N,) whether each time lies strictly inside a cut's transition span (``Cut.start_s`` to
+    ``Cut.end_s``, where the detector knows them)."""
+    inside = np.zeros(len(times), bool)
+    for cut in cuts:
+        if cut.start_s is not None and cut.end_s is not None:
+            inside |= (times > cut.start_s) & (times < cut.end_s)
+    return inside
 
 
 def _deep_rows(samples, deep: dict[int, np.ndarray] | None) -> np.ndarray | None:

@@ -156,7 +156,7 @@ def _apart_s(first: Cut, second: Cut) -> float:
     where its picture rose, so the two are the black's length apart."""
     apart = abs(first.time_s - second.time_s)
     for fade, other in ((first, second), (second, first)):
-        if fade.start_s is None or fade.end_s is None:
+        if fade.kind != "fade" or fade.start_s is None or fade.end_s is None:
             continue
         if other.kind == "dissolve":
             apart = min(apart, max(fade.start_s - other.time_s, other.time_s - fade.end_s, 0.0))

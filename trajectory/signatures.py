@@ -164,27 +164,38 @@ class ShotSignatures:
 
 
 def shot_signatures(
-    frame_visual: np.ndarray, frame_deep: np.ndarray | None, shot_of: np.ndarray, shots: int
+    frame_visual: np.ndarray,
+    frame_deep: np.ndarray | None,
+    shot_of: np.ndarray,
+    shots: int,
+    in_transition: np.ndarray | None = None,
 ) -> ShotSignatures:
     """Averages frame signatures per shot; a shot without frames gets zeros (no evidence).
 
-    Near-black frames (a fade's middle sampled at the end of a shot) are left out of a shot
-    that has other frames: black says nothing about the place, and would set the shot apart
-    from the rest of its scene.
+    Frames that show no single place are left out of a shot that has others: near-black frames
+    (a fade's middle sampled at the end of a shot) and frames inside a dissolve, a mixture of
+    the place before (often another scene) and this one. Either would set the shot apart from
+    the rest of its scene: a dissolve into a greyscale scene, sampled once inside its mixture,
+    gave a 3-sample shot a third of the colourful scene's chroma (second style 7380). A shot
+    with nothing else keeps its mixed frames, then its black ones.
 
     Args:
         frame_visual: (N, SIGNATURE_LENGTH) frame signatures; frame_deep: (N, F) or None,
             NaN rows where a frame was not scored.
         shot_of: (N,) shot index of each frame.
         shots: the number of shots S.
+        in_transition: (N,) whether each frame lies inside a transition's span; None: none.
     """
     visual = np.zeros((shots, frame_visual.shape[1]), np.float32)
     deep = None if frame_deep is None else np.zeros((shots, frame_deep.shape[1]), np.float32)
     black = block(frame_visual, "lightness")[:, 0] >= BLACK_SHARE
+    mixed = np.zeros(len(frame_visual), bool) if in_transition is None else in_transition
     for i in range(shots):
         mine = shot_of == i
-        if (mine & ~black).any():
-            mine &= ~black
+        for usable in (~black & ~mixed, ~black):  # the cleanest frames the shot has
+            if (mine & usable).any():
+                mine &= usable
+                break
         if mine.any():
             visual[i] = frame_visual[mine].mean(axis=0)
         if deep is not None:

@@ -25,8 +25,9 @@ class Cut:
 
     ``kind`` is "hard", "dissolve" (cut at the dissolve's middle frame) or "fade" (cut at the
     middle of its black). ``start_s`` and ``end_s``, where known, are where the transition's
-    frames begin and end (a fade's first dark frame, and the frame where the picture rose out
-    of the dark): other detectors' cuts there belong to it.
+    frames begin and end: a fade's first dark frame and the frame where the picture rose out
+    of the dark (other detectors' cuts there belong to it); a dissolve's frames just outside
+    its mixture on either side. Frames strictly between them show two places, or none.
     """
 
     time_s: float

@@ -254,7 +254,7 @@ class DissolveDetector(Detector):
         for index in range(first, last + 1):
             progress = float(((_coarse(frames[index]) - origin) * chord).sum()) / norm
             if progress >= 0.5:
-                return [Cut(frames.time(index), "dissolve")]
+                return [Cut(frames.time(index), "dissolve", frames.time(first), frames.time(last))]
         return []
 
 

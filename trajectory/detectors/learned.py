@@ -123,4 +123,5 @@ class TransNetDetector(Detector):
             if after < len(self._times):
                 return [Cut(self._times[after], "hard")]
             return []
-        return [Cut(self._times[(first + last + 1) // 2], "dissolve")]
+        middle = self._times[(first + last + 1) // 2]
+        return [Cut(middle, "dissolve", self._times[first], self._times[last])]
