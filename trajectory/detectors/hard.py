@@ -131,6 +131,9 @@ SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the c
 # starts and ends 0.08-0.30, cuts >= 0.41 (development films)
 SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smeared frame: whip
 # pans 0.13-0.35, pictures ~1
+SMEAR_OWN_LEFT = 0.8  # ... and leaves < this share of the smeared frame's own deviation from its
+# mean: whip pans' smears 0.04-0.39 (structure films and distractors); a cut from a flat rock
+# into a brick wall, whose line blur is a flat grey at the rock's level, 1.44 (64 s film 8154)
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
 SWING_MIN_SPEED = 0.72  # ... or the steps around it shift the picture this share of the width
@@ -617,7 +620,11 @@ def _smears(smeared: np.ndarray, sharp: np.ndarray) -> bool:
     place seen through the blur). The best line blur must leave under ``SMEAR_LEFT`` of the
     change, and the smeared frame must have lost its detail along that line: its gradients
     along it carry under ``SMEAR_ALONG_MAX`` of their energy across it (the blur of one place
-    can resemble a smooth other place; a smear has a direction).
+    can resemble a smooth other place; a smear has a direction). And the blur must show the
+    smeared frame's own structure, leaving under ``SMEAR_OWN_LEFT`` of its deviation from its
+    mean level: a detailed picture blurred hard is a flat grey at its mean, which leaves little
+    of the change from any flat place at that level with a grain of direction (a cut from a
+    rock's surface into a brick wall), but explains nothing of that place's own spots.
     """
     inner = centre(sharp)
     grad_y, grad_x = (g[inner] for g in np.gradient(smeared.mean(axis=2)))
@@ -641,6 +648,9 @@ def _smears(smeared: np.ndarray, sharp: np.ndarray) -> bool:
 
     least_left, angle = min((left(kernel), angle) for angle, kernel in _SMEARS)
     if least_left >= SMEAR_LEFT:
+        return False
+    own = float(np.abs(smeared - smeared[inner].mean(axis=(0, 1)))[inner].mean())
+    if least_left * change >= SMEAR_OWN_LEFT * own:
         return False
     cos, sin = np.cos(np.radians(angle)), np.sin(np.radians(angle))
     along = float(((grad_x * cos + grad_y * sin) ** 2).mean())
