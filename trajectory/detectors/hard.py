@@ -132,8 +132,8 @@ SMEAR_LEFT = 0.36  # a line blur of the sharp frame leaves < this share of the c
 SMEAR_ALONG_MAX = 0.5  # gradient energy along the line / across it in the smeared frame: whip
 # pans 0.13-0.35, pictures ~1
 SMEAR_OWN_LEFT = 0.8  # ... and leaves < this share of the smeared frame's own deviation from its
-# mean: whip pans' smears 0.04-0.39 (structure films and distractors); a cut from a flat rock
-# into a brick wall, whose line blur is a flat grey at the rock's level, 1.44 (64 s film 8154)
+# mean: whip pans' smears 0.04-0.47 (116 structure films, distractor whips 1-700); a cut from
+# a flat rock into a brick wall, whose line blur is a flat grey at the rock's level, 1.44 (8154)
 SWING_SPREAD = 0.35  # a whip pan: a neighbouring step is this share of the jump (cuts <= 0.17)
 SWING_SHIFT_LEFT = 0.6  # ... and a shift leaves less of the change across it (other place ~1)
 SWING_MIN_SPEED = 0.72  # ... or the steps around it shift the picture this share of the width
