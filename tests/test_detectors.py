@@ -277,11 +277,7 @@ def test_fade_cut_knows_its_span():
     into = [cv2.convertScaleAbs(f, alpha=(k + 1) / 13) for k, f in enumerate(b[:12])]
     frames = a[:48] + out + into + b[12:]
     dark = [k for k, f in enumerate(frames) if f.mean() < 12]
-    detector = FadeDetector(Fraction(FPS), 0.6)
-    cuts = []
-    for k, frame in enumerate(frames):
-        cuts += detector.process_frame(k / FPS, frame)
-    cuts += detector.post_process()
+    cuts = found_cuts(FadeDetector(Fraction(FPS), 0.6), frames)
     assert len(cuts) == 1 and round(cuts[0].time_s * FPS) == 59
     assert round(cuts[0].start_s * FPS) == dark[0]
     assert round(cuts[0].end_s * FPS) == dark[-1] + 1

@@ -190,9 +190,10 @@ def shot_signatures(
     deep = None if frame_deep is None else np.zeros((shots, frame_deep.shape[1]), np.float32)
     black = block(frame_visual, "lightness")[:, 0] >= BLACK_SHARE
     mixed = np.zeros(len(frame_visual), bool) if in_transition is None else in_transition
+    cleanest_first = (~black & ~mixed, ~black)
     for i in range(shots):
         mine = shot_of == i
-        for usable in (~black & ~mixed, ~black):  # the cleanest frames the shot has
+        for usable in cleanest_first:
             if (mine & usable).any():
                 mine &= usable
                 break
