@@ -125,7 +125,9 @@ def test_a_cut_between_two_framings_of_a_dark_starfield_is_kept_beside_that_lamp
 
 
 SHAKEN_GRAIN = {"shake": 0.0015, "grain": 3.0, "colour_grain": True}
-SHAKEN_GRAIN_SEEDS = range(920, 932)
+# Of seeds 920-951 dimmed to 0.3 all over, those whose plain fit's field comes within 0.26 of
+# the strongest light's 0.25 (0.217-0.256); the steadied fits give 0.284-0.299.
+SHAKEN_GRAIN_SEEDS = (925, 927, 934, 939, 940, 942, 950)
 
 
 def test_a_lamp_switched_off_at_once_over_a_shaken_grainy_picture_makes_no_cut():
@@ -133,9 +135,10 @@ def test_a_lamp_switched_off_at_once_over_a_shaken_grainy_picture_makes_no_cut()
     grain stays. The grain of the frame before biases the fitted field toward 0 (errors in the
     variables: 0.22 for a light dimmed to 0.31, past the strongest light, ``LAMP_GAIN``); the
     softened frames, the shake undone, fit 0.30. The detector before, which fitted those only
-    where the frames as they are left too much, took 3 of these 12 clips for cuts."""
+    where the frames as they are left too much, took 4 of these 7 clips for cuts."""
     for seed in SHAKEN_GRAIN_SEEDS:
-        cuts, clip = cut_frames("lamp_off", seed, rise=0, dim=0.28, **SHAKEN_GRAIN)
+        changes = {"rise": 0, "dim": 0.3, "local": False, **SHAKEN_GRAIN}
+        cuts, clip = cut_frames("lamp_off", seed, **changes)
         assert cuts == [], (seed, clip)
 
 
